@@ -1,0 +1,94 @@
+/**
+ * The shared publisher suite: every broker adapter runs it against its real server.
+ * A broker test supplies how to make a publisher for a fresh queue/topic and how to read
+ * messages back with the broker's own client; the suite checks what every broker must do.
+ */
+import assert from "node:assert/strict";
+import type { Outgoing, Publisher } from "../../core/ports.ts";
+
+/** A message as read back by the broker's own client. */
+export interface ReadBack {
+  body: Uint8Array;
+  /** Headers / attributes / fields carried beside the body, as strings. */
+  headers: Record<string, string>;
+  /** The delivery id as the broker carries it (messageId, header, attribute ...). */
+  id: string;
+}
+
+export interface PublisherUnderTest {
+  /** A publisher bound to a fresh, empty target (queue, topic, stream). */
+  publisher: Publisher;
+  /** Reads `count` messages (waiting up to `timeoutMs`) with the broker's own client. */
+  readBack(count: number, timeoutMs: number): Promise<ReadBack[]>;
+  /** Removes what the test created. */
+  cleanup(): Promise<void>;
+}
+
+export interface PublisherSuiteOptions {
+  /** Whether the broker promises order for messages of one key (or all, for a queue). */
+  ordered: boolean;
+  /** Creates a fresh target each call. */
+  setup(): Promise<PublisherUnderTest>;
+}
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+export function outgoing(n: number, prefix = "m"): Outgoing[] {
+  return Array.from({ length: n }, (_, i) => ({
+    id: `dlv_${prefix}${i.toString().padStart(4, "0")}`,
+    eventId: `evt_${prefix}${i}`,
+    body: enc.encode(JSON.stringify({ seq: i, text: `héllo ${i}` })),
+    headers: { "content-type": "application/json", "x-seq": String(i) },
+    key: "k1",
+    attempt: 1,
+  }));
+}
+
+/** Registers the suite's tests under `name` with Deno.test. */
+export function publisherSuite(name: string, opts: PublisherSuiteOptions): void {
+  Deno.test(`${name}: publishes a batch and the broker's client reads back body, headers, id`, async () => {
+    const t = await opts.setup();
+    const ac = new AbortController();
+    try {
+      await t.publisher.connect(ac.signal);
+      const batch = outgoing(25);
+      const results = await t.publisher.publish(batch, ac.signal);
+      assert.equal(results.length, batch.length);
+      for (const r of results) assert.deepEqual(r, { ok: true });
+      const got = await t.readBack(batch.length, 20_000);
+      assert.equal(got.length, batch.length, "every message read back");
+      const byId = new Map(got.map((m) => [m.id, m]));
+      for (const m of batch) {
+        const r = byId.get(m.id);
+        assert.ok(r, `message ${m.id} carries its delivery id`);
+        assert.equal(dec.decode(r.body), dec.decode(m.body));
+        assert.equal(r.headers["x-seq"], m.headers["x-seq"], "custom header kept");
+      }
+      if (opts.ordered) {
+        assert.deepEqual(got.map((m) => m.id), batch.map((m) => m.id), "order kept");
+      }
+    } finally {
+      await t.publisher.close();
+      await t.cleanup();
+    }
+  });
+
+  Deno.test(`${name}: publish after close and reconnect still works`, async () => {
+    const t = await opts.setup();
+    const ac = new AbortController();
+    try {
+      await t.publisher.connect(ac.signal);
+      const [a, b] = outgoing(2, "r");
+      assert.deepEqual(await t.publisher.publish([a], ac.signal), [{ ok: true }]);
+      await t.publisher.close();
+      await t.publisher.connect(ac.signal);
+      assert.deepEqual(await t.publisher.publish([b], ac.signal), [{ ok: true }]);
+      const got = await t.readBack(2, 20_000);
+      assert.deepEqual(new Set(got.map((m) => m.id)), new Set([a.id, b.id]));
+    } finally {
+      await t.publisher.close();
+      await t.cleanup();
+    }
+  });
+}
