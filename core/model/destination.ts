@@ -1,0 +1,42 @@
+import { z } from "@hono/zod-openapi";
+
+export const DESTINATION_TYPES = [
+  "http",
+  "log",
+  "file",
+  "rabbitmq",
+  "kafka",
+  "redis",
+  "sqs",
+  "sns",
+  "pubsub",
+] as const;
+export type DestinationType = typeof DESTINATION_TYPES[number];
+
+/** Delivery policy per destination: attempts and the retry schedule in seconds. */
+export const retryPolicySchema = z.object({
+  max_attempts: z.number().int().min(1).max(50).optional(),
+  schedule_seconds: z.array(z.number().min(0).max(7 * 86400)).min(1).max(50).optional(),
+});
+
+export const destinationBody = z.object({
+  name: z.string().min(1).max(200),
+  type: z.enum(DESTINATION_TYPES),
+  config: z.record(z.string(), z.unknown()).default({}),
+  retry: retryPolicySchema.optional(),
+  active: z.boolean().default(true),
+}).openapi("DestinationRequest");
+export type DestinationBody = z.infer<typeof destinationBody>;
+
+export interface Destination {
+  id: string;
+  owner: string;
+  name: string;
+  type: DestinationType;
+  /** Config with secret fields sealed. */
+  config: Record<string, unknown>;
+  retry?: z.infer<typeof retryPolicySchema>;
+  active: boolean;
+  createdAt: number;
+  updatedAt: number;
+}

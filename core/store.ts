@@ -1,0 +1,148 @@
+/**
+ * The Store port. The embedded SQLite file is the default; a libSQL/Turso server implements the
+ * same contract, and `tests/conformance/store_suite.ts` is run by every implementation.
+ * Every tenant-facing read takes a Scope so isolation is enforced in one place: the query.
+ */
+import type { Delivery, Envelope, NewDelivery, Settlement } from "./ports.ts";
+import type { Destination } from "./model/destination.ts";
+import type { Page, PageQuery } from "./model/page.ts";
+import type { Route } from "./model/route.ts";
+import type { Role, Scope, User } from "./model/user.ts";
+
+export interface AcceptResult {
+  /** Ids of envelopes whose dedupKey was already seen: map envelope id -> original event id. */
+  duplicates: Map<string, string>;
+}
+
+export type EventStatus = "accepted" | "processed" | "failed" | "dropped" | "held";
+
+export interface StoredEvent extends Envelope {
+  status: EventStatus;
+  error: string | null;
+  processedAt: number | null;
+}
+
+export interface EventOutcome {
+  id: string;
+  status: Exclude<EventStatus, "accepted">;
+  error?: string | null;
+  /** Set when the outcome is "retry later": the event goes back to accepted at that time. */
+  retryAt?: number;
+  deliveries: NewDelivery[];
+}
+
+export interface Attempt {
+  deliveryId: string;
+  n: number;
+  at: number;
+  outcome: "delivered" | "retry" | "dead";
+  error: string | null;
+  durationMs: number | null;
+}
+
+export interface DeliveryWithAttempts extends Delivery {
+  attemptLog: Attempt[];
+}
+
+export interface DeadFilter {
+  routeId?: string;
+  destinationId?: string;
+  error?: string; // substring
+  ids?: string[];
+}
+
+export interface EventFilter {
+  routeId?: string;
+  status?: EventStatus;
+  since?: number;
+}
+
+export interface Stats {
+  received: number;
+  delivered: number;
+  retrying: number;
+  pending: number;
+  dead: number;
+  last_hour: { received: number; delivered: number; dead: number };
+  last_24h: { received: number; delivered: number; dead: number };
+  per_route: Array<{ route_id: string | null; received: number }>;
+  per_destination: Array<
+    { destination_id: string; delivered: number; pending: number; dead: number }
+  >;
+}
+
+export interface Store {
+  readonly kind: string;
+  migrate(): Promise<void>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+
+  // users and sessions
+  createUser(u: User): Promise<void>;
+  getUser(id: string): Promise<User | null>;
+  getUserByName(username: string): Promise<User | null>;
+  listUsers(page: PageQuery): Promise<Page<User>>;
+  updateUser(
+    id: string,
+    patch: Partial<Pick<User, "passwordHash" | "mustChangePassword" | "role">>,
+  ): Promise<void>;
+  deleteUser(id: string): Promise<boolean>;
+  countUsers(role?: Role): Promise<number>;
+  revokeToken(jti: string, expiresAt: number): Promise<void>;
+  isRevoked(jti: string): Promise<boolean>;
+
+  // destinations and routes (tenant scoped; another tenant's id reads as null)
+  createDestination(d: Destination): Promise<void>;
+  getDestination(scope: Scope | null, id: string): Promise<Destination | null>;
+  listDestinations(scope: Scope, page: PageQuery): Promise<Page<Destination>>;
+  updateDestination(scope: Scope, d: Destination): Promise<boolean>;
+  deleteDestination(scope: Scope, id: string): Promise<boolean>;
+  /** All destinations (internal use: re-sealing, dispatch). */
+  allDestinations(): Promise<Destination[]>;
+
+  createRoute(r: Route): Promise<void>;
+  getRoute(scope: Scope | null, id: string): Promise<Route | null>;
+  getRouteByEndpoint(endpoint: string): Promise<Route | null>;
+  listRoutes(scope: Scope, page: PageQuery): Promise<Page<Route>>;
+  updateRoute(scope: Scope, r: Route): Promise<boolean>;
+  deleteRoute(scope: Scope, id: string): Promise<boolean>;
+  allRoutes(): Promise<Route[]>;
+
+  // the event path
+  accept(events: Envelope[]): Promise<AcceptResult>;
+  claimEvents(now: number, limit: number, owner: string, leaseMs: number): Promise<Envelope[]>;
+  completeEvents(outcomes: EventOutcome[]): Promise<void>;
+  claimDue(now: number, limit: number, owner: string, leaseMs: number): Promise<Delivery[]>;
+  settle(results: Settlement[], owner: string): Promise<void>;
+  /** Moves a dead delivery's work to its fallback destination: inserts it, marks the old. */
+  insertDeliveries(ds: NewDelivery[]): Promise<void>;
+
+  getEvent(scope: Scope, id: string): Promise<StoredEvent | null>;
+  listEvents(scope: Scope, filter: EventFilter, page: PageQuery): Promise<Page<StoredEvent>>;
+  eventDeliveries(eventId: string): Promise<DeliveryWithAttempts[]>;
+  /** Puts an event back to "accepted" so the processor runs it again. */
+  replayEvent(scope: Scope, id: string, now: number): Promise<boolean>;
+
+  // dead letters
+  listDead(scope: Scope, filter: DeadFilter, page: PageQuery): Promise<Page<Delivery>>;
+  deadStats(scope: Scope): Promise<{
+    total: number;
+    by_destination: Array<{ destination_id: string; count: number }>;
+    by_error: Array<{ error: string; count: number }>;
+  }>;
+  retryDead(scope: Scope, filter: DeadFilter, now: number): Promise<number>;
+  discardDead(scope: Scope, filter: DeadFilter, now: number): Promise<number>;
+
+  stats(scope: Scope, now: number): Promise<Stats>;
+
+  // settings, aggregation state, leases, retention
+  getSettings(): Promise<Record<string, unknown>>;
+  setSettings(patch: Record<string, unknown>): Promise<Record<string, unknown>>;
+  stateGet(key: string, now: number): Promise<string | null>;
+  stateSet(key: string, value: string, expiresAt: number | null): Promise<void>;
+  stateDelete(key: string): Promise<void>;
+  stateKeys(prefix: string, now: number): Promise<string[]>;
+  tryLease(name: string, owner: string, ttlMs: number, now: number): Promise<boolean>;
+  releaseLease(name: string, owner: string): Promise<void>;
+  purgeDelivered(olderThan: number): Promise<number>;
+}
