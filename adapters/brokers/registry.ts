@@ -1,0 +1,19 @@
+/**
+ * Every destination type this node can deliver to: one import and one line per broker.
+ * Adding a broker = a folder under adapters/brokers/, a line here, and its run of the shared
+ * publisher suite (tests/conformance/publisher_suite.ts) against the real server.
+ */
+import type { PublisherFactory } from "../../core/ports.ts";
+import { httpPublisherFactory } from "./http/publisher.ts";
+import { logPublisherFactory } from "./log/publisher.ts";
+import { filePublisherFactory } from "./file/publisher.ts";
+import { rabbitmqPublisherFactory } from "./rabbitmq/publisher.ts";
+import { sqsPublisherFactory } from "./sqs/publisher.ts";
+
+export const PUBLISHERS: Record<string, PublisherFactory> = {
+  http: httpPublisherFactory as PublisherFactory,
+  log: logPublisherFactory as PublisherFactory,
+  file: filePublisherFactory as PublisherFactory,
+  rabbitmq: rabbitmqPublisherFactory as PublisherFactory,
+  sqs: sqsPublisherFactory as PublisherFactory,
+};
