@@ -165,6 +165,23 @@ need_cmd() {
   command -v "$1" >/dev/null 2>&1 || die "$1 not found: $2"
 }
 
+# peer_name DEFAULT: the name a server script uses for its state. Normally DEFAULT
+# (.run/DEFAULT/, .run/DEFAULT.env, which start.sh collects into peers.env). With
+# PEER_INSTANCE=x set, a private extra copy: .run/instances/x/ and .run/instances/x.env, which
+# start.sh ignores. Tests use instances (on other ports) to stop and restart a real server
+# without disturbing the shared one other tests use.
+peer_name() {
+  if [ -n "${PEER_INSTANCE:-}" ]; then
+    case "$PEER_INSTANCE" in
+      *[!A-Za-z0-9_-]*) die "PEER_INSTANCE may hold only letters, digits, - and _" ;;
+    esac
+    mkdir -p "$RUN_DIR/instances"
+    echo "instances/$PEER_INSTANCE"
+  else
+    echo "$1"
+  fi
+}
+
 # server_main "$@": dispatches start|stop to the functions do_start/do_stop of the caller.
 server_main() {
   case "${1:-}" in

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Apache Kafka for tests: the broker jars from Maven Central (via mvn, cached in ~/.m2 and in
-# tests/peers/.run/kafka/lib), one KRaft node acting as broker and controller.
+# tests/peers/.run/kafka-jars/), one KRaft node acting as broker and controller.
 # Clients: PLAINTEXT on 127.0.0.1:9092; controller on 127.0.0.1:9093.
 set -euo pipefail
 PEER_NAME=kafka
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+NAME=$(peer_name kafka)
 
 # 3.9.x: the last line with the old protocol versions kafkajs 2.x speaks (4.0 removed them).
 KAFKA_VERSION=${KAFKA_VERSION:-3.9.1}
@@ -12,11 +13,12 @@ SCALA=2.13
 HOST=127.0.0.1
 PORT=${KAFKA_PORT:-9092}
 CONTROLLER_PORT=$((PORT + 1))
-DIR="$RUN_DIR/kafka"
-LIB="$DIR/lib-$KAFKA_VERSION"
+DIR="$RUN_DIR/$NAME"
+JARS="$RUN_DIR/kafka-jars" # shared by instances
+LIB="$JARS/lib-$KAFKA_VERSION"
 DATA="$DIR/data"
 
-env_out() { write_env kafka "KAFKA_BROKERS=$HOST:$PORT"; }
+env_out() { write_env "$NAME" "KAFKA_BROKERS=$HOST:$PORT"; }
 
 # A Kafka ApiVersions request (v0, correlation id 7) answered with the same correlation id:
 # the broker's network layer is up. Readiness of the broker itself comes from its log.
@@ -30,8 +32,8 @@ fetch_jars() {
   if [ -f "$LIB/.complete" ]; then return 0; fi
   need_cmd mvn "install Maven (apt-get install maven)"
   need_cmd java "install a JDK 17 (apt-get install openjdk-17-jre-headless)"
-  mkdir -p "$DIR"
-  cat >"$DIR/pom.xml" <<POM
+  mkdir -p "$JARS"
+  cat >"$JARS/pom.xml" <<POM
 <project xmlns="http://maven.apache.org/POM/4.0.0">
   <modelVersion>4.0.0</modelVersion>
   <groupId>event-router.test</groupId>
@@ -55,9 +57,9 @@ fetch_jars() {
 POM
   log "fetching kafka_$SCALA $KAFKA_VERSION and its runtime dependencies with Maven"
   rm -rf "$LIB"
-  if ! mvn -B -q -f "$DIR/pom.xml" dependency:copy-dependencies -DincludeScope=runtime \
-    -DoutputDirectory="$LIB" >"$DIR/mvn.log" 2>&1; then
-    log_tail "$DIR/mvn.log"
+  if ! mvn -B -q -f "$JARS/pom.xml" dependency:copy-dependencies -DincludeScope=runtime \
+    -DoutputDirectory="$LIB" >"$JARS/mvn.log" 2>&1; then
+    log_tail "$JARS/mvn.log"
     die "mvn could not fetch the Kafka jars"
   fi
   touch "$LIB/.complete"
@@ -147,6 +149,6 @@ do_start() {
   env_out
 }
 
-do_stop() { stop_recorded kafka 30; }
+do_stop() { stop_recorded "$NAME" 30; }
 
 server_main "$@"

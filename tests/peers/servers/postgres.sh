@@ -4,13 +4,14 @@
 set -euo pipefail
 PEER_NAME=postgres
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+NAME=$(peer_name postgres)
 
 HOST=127.0.0.1
 PORT=${POSTGRES_PORT:-5432}
 DB=event_router
 PGUSER_NAME=postgres
 PGPASS=postgres
-DIR="$RUN_DIR/postgres"
+DIR="$RUN_DIR/$NAME"
 DATA="$DIR/data"
 SOCK="$DIR/sock"
 
@@ -26,7 +27,7 @@ as_pg() { runuser -u postgres -- "$@"; }
 answers() { pg_isready -q -h "$HOST" -p "$PORT"; }
 
 env_out() {
-  write_env postgres \
+  write_env "$NAME" \
     "POSTGRES_URL=postgres://$PGUSER_NAME:$PGPASS@$HOST:$PORT/$DB" \
     "POSTGRES_HOST=$HOST" "POSTGRES_PORT=$PORT" "POSTGRES_USER=$PGUSER_NAME" \
     "POSTGRES_PASSWORD=$PGPASS" "POSTGRES_DB=$DB"
@@ -87,7 +88,7 @@ do_start() {
 
 # SIGINT is PostgreSQL's fast shutdown: disconnect clients, checkpoint, exit.
 do_stop() {
-  stop_recorded postgres 30 INT
+  stop_recorded "$NAME" 30 INT
   rm -f "$DIR/launcher.pid"
 }
 

@@ -5,12 +5,13 @@
 set -euo pipefail
 PEER_NAME=rabbitmq
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+NAME=$(peer_name rabbitmq)
 
 HOST=127.0.0.1
 PORT=${RABBITMQ_PORT:-5672}
 DIST_PORT=$((PORT + 20000))
-NODE=${RABBITMQ_TEST_NODENAME:-event-router-test@localhost}
-DIR="$RUN_DIR/rabbitmq"
+NODE=${RABBITMQ_TEST_NODENAME:-event-router-${PEER_INSTANCE:-test}@localhost}
+DIR="$RUN_DIR/$NAME"
 RMQ_BIN=/usr/lib/rabbitmq/bin
 
 # Everything the server and its CLI need to find this node and only this node.
@@ -38,7 +39,7 @@ answers() {
     && head -c 1 <&3 | od -An -tx1 | grep -q 01" 2>/dev/null
 }
 
-env_out() { write_env rabbitmq "RABBITMQ_URL=amqp://guest:guest@$HOST:$PORT/"; }
+env_out() { write_env "$NAME" "RABBITMQ_URL=amqp://guest:guest@$HOST:$PORT/"; }
 
 do_start() {
   apt_install rabbitmq-server
@@ -78,6 +79,6 @@ CONF
   env_out
 }
 
-do_stop() { stop_recorded rabbitmq 30; }
+do_stop() { stop_recorded "$NAME" 30; }
 
 server_main "$@"

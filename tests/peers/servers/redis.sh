@@ -3,15 +3,16 @@
 set -euo pipefail
 PEER_NAME=redis
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+NAME=$(peer_name redis)
 
 HOST=127.0.0.1
 PORT=${REDIS_PORT:-6379}
-DIR="$RUN_DIR/redis"
+DIR="$RUN_DIR/$NAME"
 
 answers() { [ "$(redis-cli -h "$HOST" -p "$PORT" ping 2>/dev/null)" = "PONG" ]; }
 
 env_out() {
-  write_env redis "REDIS_URL=redis://$HOST:$PORT" "REDIS_ADDRESS=$HOST:$PORT"
+  write_env "$NAME" "REDIS_URL=redis://$HOST:$PORT" "REDIS_ADDRESS=$HOST:$PORT"
 }
 
 do_start() {
@@ -33,6 +34,6 @@ do_start() {
   env_out
 }
 
-do_stop() { stop_recorded redis 10; }
+do_stop() { stop_recorded "$NAME" 10; }
 
 server_main "$@"
