@@ -36,16 +36,16 @@ export const httpConfigSchema = z.strictObject({
   method: z.string().transform((m) => m.toUpperCase()).pipe(z.enum(["POST", "PUT", "PATCH"]))
     .default("POST"),
   /** Static headers added to every request (they override the event's own headers). */
-  headers: z.record(
-    z.string().regex(TOKEN, "not a valid header name").refine(
-      (h) => !RESERVED_HEADERS.has(h.toLowerCase()),
-      "this header is set by the publisher",
-    ),
-    z.string().max(8192).refine(
-      (v) => !/[\r\n\0]/.test(v),
-      "header values cannot hold CR, LF or NUL",
-    ),
-  ).default({}),
+  headers: z.record(z.string(), z.string()).superRefine((headers, ctx) => {
+    for (const [name, value] of Object.entries(headers)) {
+      const issue = (message: string) => ctx.addIssue({ code: "custom", path: [name], message });
+      if (!TOKEN.test(name)) issue("not a valid header name");
+      else if (RESERVED_HEADERS.has(name.toLowerCase())) {
+        issue("this header is set by the publisher");
+      } else if (/[\r\n\0]/.test(value)) issue("header values cannot hold CR, LF or NUL");
+      else if (value.length > 8192) issue("header value longer than 8192 characters");
+    }
+  }).default({}),
   /**
    * Signing secret. `whsec_<base64>` is a Standard Webhooks secret: the key is the decoded
    * bytes. Any other string is used as the HMAC key as its UTF-8 bytes (receivers using the
