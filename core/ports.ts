@@ -31,6 +31,8 @@ export interface NewDelivery {
   headers: Record<string, string>;
   /** Optional partition/ordering key (Kafka key, SQS group id, Pub/Sub ordering key). */
   key?: string | null;
+  /** Where the work goes if this delivery dies. */
+  fallbackDestinationId?: string | null;
   nextAt: number;
 }
 

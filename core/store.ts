@@ -112,7 +112,13 @@ export interface Store {
   accept(events: Envelope[]): Promise<AcceptResult>;
   claimEvents(now: number, limit: number, owner: string, leaseMs: number): Promise<Envelope[]>;
   completeEvents(outcomes: EventOutcome[]): Promise<void>;
-  claimDue(now: number, limit: number, owner: string, leaseMs: number): Promise<Delivery[]>;
+  claimDue(
+    now: number,
+    limit: number,
+    owner: string,
+    leaseMs: number,
+    excludeDestinations?: string[],
+  ): Promise<Delivery[]>;
   settle(results: Settlement[], owner: string): Promise<void>;
   /** Moves a dead delivery's work to its fallback destination: inserts it, marks the old. */
   insertDeliveries(ds: NewDelivery[]): Promise<void>;

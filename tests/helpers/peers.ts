@@ -43,6 +43,10 @@ export function needs(...names: string[]): { ignore: boolean } {
 /** The value, or a thrown error naming the setting (used inside tests that need it). */
 export function mustPeer(name: string): string {
   const v = peer(name);
-  if (!v) throw new Error(`peer setting ${name} is unset: start the test servers with tests/peers/start.sh`);
+  if (!v) {
+    throw new Error(
+      `peer setting ${name} is unset: start the test servers with tests/peers/start.sh`,
+    );
+  }
   return v;
 }

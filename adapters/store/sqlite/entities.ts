@@ -34,10 +34,18 @@ export function entityQueries(db: Db) {
     page: PageQuery,
     map: (r: never) => T,
   ): Promise<Page<T>> {
-    const rows = await db.select().from(table).where(where).orderBy(asc(table.createdAt), asc(table.id))
+    const rows = await db.select().from(table).where(where).orderBy(
+      asc(table.createdAt),
+      asc(table.id),
+    )
       .limit(page.limit).offset(page.offset);
     const [{ n }] = await db.select({ n: count() }).from(table).where(where);
-    return { items: rows.map((r) => map(r as never)), total: n, limit: page.limit, offset: page.offset };
+    return {
+      items: rows.map((r) => map(r as never)),
+      total: n,
+      limit: page.limit,
+      offset: page.offset,
+    };
   }
   const toDest = (r: typeof t.destinations.$inferSelect): Destination => ({
     ...r,

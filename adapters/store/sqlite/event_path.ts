@@ -15,7 +15,7 @@ const INSERT_DELIVERY = `INSERT INTO deliveries (id, event_id, tenant, route_id,
   fallback_destination_id, status, attempts, next_at, body, headers, key, created_at, updated_at)
   VALUES (?,?,?,?,?,?,'pending',0,?,?,?,?,?,?) ON CONFLICT DO NOTHING`;
 
-export function insertDeliveryStmt(d: NewDelivery & { fallbackDestinationId?: string | null }, now: number): Stmt {
+export function insertDeliveryStmt(d: NewDelivery, now: number): Stmt {
   return {
     sql: INSERT_DELIVERY,
     params: [
@@ -157,23 +157,32 @@ export function eventPath(db: SqlClient) {
       if (ds.length) await db.batch(ds.map((d) => insertDeliveryStmt(d, Date.now())));
     },
 
-    async claimDue(now: number, limit: number, owner: string, leaseMs: number) {
+    async claimDue(now: number, limit: number, owner: string, leaseMs: number, exclude?: string[]) {
+      const skip = exclude?.length
+        ? ` AND destination_id NOT IN (${exclude.map(() => "?").join(",")})`
+        : "";
       const rows = await db.all(
         `UPDATE deliveries SET lease_owner = ?, lease_until = ?, attempts = attempts + 1
          WHERE id IN (
            SELECT id FROM deliveries WHERE status = 'pending' AND next_at <= ?
-             AND (lease_until IS NULL OR lease_until < ?) ORDER BY next_at LIMIT ?)
+             AND (lease_until IS NULL OR lease_until < ?)${skip} ORDER BY next_at LIMIT ?)
          RETURNING *`,
-        [owner, now + leaseMs, now, now, limit],
+        [owner, now + leaseMs, now, now, ...(exclude ?? []), limit],
       );
-      return rows.map(rowToDelivery).sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
+      return rows.map(rowToDelivery).sort((a, b) =>
+        a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1)
+      );
     },
 
     async settle(results: Settlement[], owner: string) {
       if (results.length === 0) return;
       const stmts: Stmt[] = [];
       for (const s of results) {
-        const status = s.outcome === "delivered" ? "delivered" : s.outcome === "dead" ? "dead" : "pending";
+        const status = s.outcome === "delivered"
+          ? "delivered"
+          : s.outcome === "dead"
+          ? "dead"
+          : "pending";
         // Only the lease holder settles: a node whose lease expired must not overwrite the
         // outcome of the node that took the delivery over.
         stmts.push({

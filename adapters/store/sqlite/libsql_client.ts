@@ -23,7 +23,10 @@ export function openLibsql(url: string, authToken?: string): SqlClient {
       return (await client.execute({ sql, args: args(p) })).rowsAffected;
     },
     async batch(stmts: Stmt[]) {
-      const rs = await client.batch(stmts.map((s) => ({ sql: s.sql, args: args(s.params) })), "write");
+      const rs = await client.batch(
+        stmts.map((s) => ({ sql: s.sql, args: args(s.params) })),
+        "write",
+      );
       return rs.map(plain);
     },
     async exec(script: string) {

@@ -196,13 +196,15 @@ export function historyQueries(db: SqlClient) {
       return Object.fromEntries(rows.map((r) => [r.key, JSON.parse(r.value)]));
     },
     async setSettings(patch: Record<string, unknown>) {
-      await db.batch(Object.entries(patch).map(([k, v]) => ({
-        sql: v === null
-          ? `DELETE FROM settings WHERE key = ?`
-          : `INSERT INTO settings (key, value) VALUES (?, ?)
+      await db.batch(
+        Object.entries(patch).map(([k, v]) => ({
+          sql: v === null
+            ? `DELETE FROM settings WHERE key = ?`
+            : `INSERT INTO settings (key, value) VALUES (?, ?)
              ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
-        params: v === null ? [k] : [k, JSON.stringify(v)],
-      })));
+          params: v === null ? [k] : [k, JSON.stringify(v)],
+        })),
+      );
       return this.getSettings();
     },
     async stateGet(key: string, now: number) {

@@ -1,0 +1,220 @@
+/** GET|POST /api/routes, GET|PUT|DELETE /api/routes/{id}, POST /api/routes/{id}/test. */
+import { createRoute, z } from "@hono/zod-openapi";
+import { ApiError, notFound } from "./errors.ts";
+import { Any, body, errors, idParam, json, security } from "./openapi_helpers.ts";
+import type { Mount } from "./env.ts";
+import type { AppDeps } from "../app_deps.ts";
+import { type Route, type RouteBody, routeBody } from "../model/route.ts";
+import type { Scope } from "../model/user.ts";
+import { pageQuery } from "../model/page.ts";
+import { newEndpointToken, newId } from "../model/ids.ts";
+import { keepMaskedPaths, maskPaths, openPaths, sealPaths } from "../crypto/seal_fields.ts";
+import { parseSignatureConfig, signatureSecretPaths } from "../verify/signature_config.ts";
+import { validateRouteDefinition } from "../delivery/route_plan.ts";
+import { dryRunRoute } from "../delivery/dry_run.ts";
+
+export function presentRoute(r: Route) {
+  const { signature_config, ...spec } = r.spec;
+  return {
+    id: r.id,
+    name: r.name,
+    endpoint: r.endpoint,
+    method: r.method,
+    ...spec,
+    ...(signature_config
+      ? { signature_config: maskPaths(signature_config, signatureSecretPaths(signature_config)) }
+      : {}),
+    active: r.active,
+    owner: r.owner,
+    version: r.version,
+    created_at: new Date(r.createdAt).toISOString(),
+    updated_at: new Date(r.updatedAt).toISOString(),
+  };
+}
+
+/** Checks everything a route refers to, seals its secrets and returns the stored spec. */
+async function prepareSpec(deps: AppDeps, scope: Scope, b: RouteBody, stored?: Route) {
+  const { name: _n, method: _m, active: _a, ...spec } = b;
+  let sc = spec.signature_config;
+  if (sc) {
+    if (stored?.spec.signature_config) {
+      const old = stored.spec.signature_config;
+      const open = await openPaths(old, signatureSecretPaths(old), deps.sealer);
+      try {
+        sc = keepMaskedPaths(sc, open, signatureSecretPaths(sc));
+      } catch (e) {
+        throw new ApiError(400, "invalid_body", `signature_config.${(e as Error).message}`);
+      }
+    }
+    try {
+      parseSignatureConfig(sc);
+    } catch (e) {
+      throw new ApiError(400, "invalid_body", (e as Error).message.replace(/^invalid [^:]+: /, ""));
+    }
+    sc = await sealPaths(sc, signatureSecretPaths(sc), deps.sealer);
+  }
+  for (const [i, d] of spec.destinations.entries()) {
+    for (const key of ["destination_id", "fallback_destination_id"] as const) {
+      const id = (d as Record<string, unknown>)[key];
+      if (typeof id === "string" && !(await deps.store.getDestination(scope, id))) {
+        throw new ApiError(400, "invalid_body", `destinations.${i}.${key}: ${id} not found`);
+      }
+    }
+  }
+  const problem = validateRouteDefinition({ ...spec, id: stored?.id ?? "new", version: 0 });
+  if (problem) throw new ApiError(400, "invalid_body", problem);
+  return { ...spec, ...(sc ? { signature_config: sc } : {}) };
+}
+
+export const mountRoutes: Mount = (app, deps) => {
+  const RouteOut = Any.openapi("Route");
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/api/routes",
+      tags: ["routes"],
+      security,
+      request: { query: pageQuery },
+      responses: { 200: json(Any) },
+    }),
+    async (c) => {
+      const page = await deps.store.listRoutes(c.get("scope"), c.req.valid("query"));
+      return c.json({ ...page, items: page.items.map(presentRoute) }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/api/routes",
+      tags: ["routes"],
+      security,
+      request: body(routeBody),
+      responses: { 201: json(RouteOut), 400: errors[400] },
+    }),
+    async (c) => {
+      const b = c.req.valid("json");
+      const scope = c.get("scope");
+      const now = deps.clock.now();
+      const r: Route = {
+        id: newId("route"),
+        owner: scope.userId,
+        name: b.name,
+        endpoint: `/webhook/${newEndpointToken()}`,
+        method: b.method,
+        spec: await prepareSpec(deps, scope, b),
+        active: b.active,
+        version: 1,
+        createdAt: now,
+        updatedAt: now,
+      };
+      await deps.store.createRoute(r);
+      return c.json(presentRoute(r), 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/api/routes/{id}",
+      tags: ["routes"],
+      security,
+      request: { params: idParam },
+      responses: { 200: json(RouteOut), 404: errors[404] },
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const r = await deps.store.getRoute(c.get("scope"), id);
+      if (!r) throw notFound("route", id);
+      return c.json(presentRoute(r), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "put",
+      path: "/api/routes/{id}",
+      tags: ["routes"],
+      security,
+      request: { params: idParam, ...body(routeBody) },
+      responses: { 200: json(RouteOut), 400: errors[400], 404: errors[404] },
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const scope = c.get("scope");
+      const stored = await deps.store.getRoute(scope, id);
+      if (!stored) throw notFound("route", id);
+      const b = c.req.valid("json");
+      const r: Route = {
+        ...stored,
+        name: b.name,
+        method: b.method,
+        spec: await prepareSpec(deps, scope, b, stored),
+        active: b.active,
+        version: stored.version + 1,
+        updatedAt: deps.clock.now(),
+      };
+      if (!(await deps.store.updateRoute(scope, r))) throw notFound("route", id);
+      deps.changed("route", id);
+      return c.json(presentRoute(r), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "delete",
+      path: "/api/routes/{id}",
+      tags: ["routes"],
+      security,
+      request: { params: idParam },
+      responses: { 200: json(z.object({ deleted: z.boolean() })), 404: errors[404] },
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const r = await deps.store.getRoute(c.get("scope"), id);
+      if (!r || !(await deps.store.deleteRoute(c.get("scope"), id))) throw notFound("route", id);
+      deps.changed("route", r.endpoint);
+      return c.json({ deleted: true }, 200);
+    },
+  );
+
+  const TestBody = z.object({
+    body: z.unknown().optional(),
+    headers: z.record(z.string(), z.string()).optional(),
+    query: z.string().optional(),
+    method: z.string().optional(),
+    event_id: z.string().optional(),
+  }).openapi("RouteTestRequest");
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/api/routes/{id}/test",
+      tags: ["routes"],
+      summary: "Dry run: matched rules, each stage's output, chosen destinations; delivers nothing",
+      security,
+      request: { params: idParam, ...body(TestBody) },
+      responses: { 200: json(Any), 400: errors[400], 404: errors[404] },
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const scope = c.get("scope");
+      const r = await deps.store.getRoute(scope, id);
+      if (!r) throw notFound("route", id);
+      const t = c.req.valid("json");
+      let sample;
+      if (t.event_id) {
+        const e = await deps.store.getEvent(scope, t.event_id);
+        if (!e) throw notFound("event", t.event_id);
+        sample = e;
+      } else {
+        if (t.body === undefined) {
+          throw new ApiError(400, "invalid_body", "body: give a sample body or an event_id");
+        }
+        sample = t;
+      }
+      return c.json(await dryRunRoute(deps, r, sample), 200);
+    },
+  );
+};

@@ -1,0 +1,105 @@
+/**
+ * createApp(deps) -> Hono: the one thing runtimes import. Web APIs only; everything that
+ * touches the outside world arrives in `deps`.
+ */
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { Scalar } from "@scalar/hono-api-reference";
+import type { AppDeps } from "./app_deps.ts";
+import type { AppEnv } from "./api/env.ts";
+import { ApiError, describeZodError, errorBody, sendError } from "./api/errors.ts";
+import { mountAuth, requireAuth } from "./api/auth_routes.ts";
+import { mountUsers } from "./api/users_routes.ts";
+import { mountDestinations } from "./api/destinations_routes.ts";
+import { mountRoutes } from "./api/routes_routes.ts";
+import { mountEvents } from "./api/events_routes.ts";
+import { mountHealth, mountSettings } from "./api/system_routes.ts";
+import { createRouteCache, type RouteCache } from "./ingress/route_cache.ts";
+import { webhookHandler } from "./ingress/webhook.ts";
+
+export interface CreatedApp {
+  app: OpenAPIHono<AppEnv>;
+  routes: RouteCache;
+}
+
+export function createApp(deps: AppDeps): CreatedApp {
+  const routes = createRouteCache(deps.store, deps.sealer);
+  const app = new OpenAPIHono<AppEnv>({
+    defaultHook: (result, c) => {
+      if (!result.success) {
+        const where = result.target === "json" ? "" : result.target;
+        return c.json(errorBody("invalid_body", describeZodError(result.error, where)), 400);
+      }
+    },
+  });
+  const changed = deps.changed;
+  deps = {
+    ...deps,
+    changed(kind, id) {
+      if (kind === "route") routes.invalidate(id);
+      changed(kind, id);
+    },
+  };
+
+  app.use("*", async (c, next) => {
+    const incoming = c.req.header("x-request-id");
+    const id = incoming && /^[\w.:-]{1,128}$/.test(incoming) ? incoming : crypto.randomUUID();
+    c.set("requestId", id);
+    c.header("X-Request-Id", id);
+    const start = performance.now();
+    await next();
+    // Webhook traffic is counted by metrics, not logged line by line: at 20k/s logs would
+    // cost more than the work.
+    if (!c.req.path.startsWith("/webhook/")) {
+      deps.log.info("request", {
+        request_id: id,
+        method: c.req.method,
+        path: c.req.path,
+        status: c.res.status,
+        ms: Math.round((performance.now() - start) * 10) / 10,
+      });
+    }
+  });
+
+  app.onError((err, c) => {
+    if (err instanceof ApiError) return sendError(c, err);
+    if (err instanceof SyntaxError && c.req.header("content-type")?.includes("json")) {
+      return c.json(errorBody("invalid_json", `body is not valid JSON: ${err.message}`), 400);
+    }
+    deps.log.error("unhandled error", {
+      request_id: c.get("requestId"),
+      path: c.req.path,
+      error: String(err),
+      stack: (err as Error).stack,
+    });
+    return c.json(errorBody("internal", "internal error"), 500);
+  });
+  app.notFound((c) =>
+    c.json(errorBody("not_found", `no such endpoint ${c.req.method} ${c.req.path}`), 404)
+  );
+
+  mountHealth(app, deps);
+  app.all("/webhook/:token", webhookHandler(deps, routes));
+  mountAuth(app, deps);
+  app.use("/api/*", requireAuth(deps));
+  mountUsers(app, deps);
+  mountDestinations(app, deps);
+  mountRoutes(app, deps);
+  mountEvents(app, deps);
+  mountSettings(app, deps);
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
+    type: "http",
+    scheme: "bearer",
+    bearerFormat: "JWT",
+  });
+  app.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: {
+      title: "Event Router API",
+      version: deps.version,
+      description: "Receive, route, reshape and deliver events at least once.",
+    },
+  });
+  app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "Event Router API" }));
+  return { app, routes };
+}

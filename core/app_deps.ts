@@ -1,0 +1,31 @@
+import type { Clock, Envelope, Logger, Metrics, PublisherFactory, Sealer } from "./ports.ts";
+import type { AcceptResult, Store } from "./store.ts";
+
+/** Everything the runtime-agnostic app needs; each runtime builds this and calls createApp. */
+export interface AppDeps {
+  store: Store;
+  sealer: Sealer;
+  jwtSecret: Uint8Array;
+  log: Logger;
+  metrics: Metrics;
+  clock: Clock;
+  version: string;
+  tokenTtlSeconds: number;
+  /** Destination types this node can deliver to; used to validate configs. */
+  publishers: Record<string, PublisherFactory>;
+  /** Durable accept (group commit). Resolves only after the events are committed. */
+  accept(events: Envelope[]): Promise<AcceptResult>;
+  /** Called after a route or destination changes, so caches drop it. */
+  changed(kind: "route" | "destination", id: string): void;
+  /** Nudges the processor/dispatcher after work was added. */
+  wake(): void;
+  ingest: {
+    maxBodyBytes: number;
+    globalRatePerSecond: number; // 0 = unlimited
+    globalBurst: number;
+  };
+  /** Extra liveness checks for /health (brokers, coordination). */
+  healthChecks?: Record<string, () => Promise<boolean>>;
+  /** Renders the Prometheus exposition (the runtime owns the registry). */
+  renderMetrics?: () => Promise<string>;
+}

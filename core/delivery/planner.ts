@@ -1,0 +1,52 @@
+/**
+ * The seam between the event path and routing/pipeline: given an event and its route, which
+ * destinations get what. `fanOutPlanner` is the plain behaviour (every destination of the
+ * route gets the raw body); the routing engine implements the same interface.
+ */
+import type { Envelope } from "../ports.ts";
+import type { Route } from "../model/route.ts";
+
+export interface PlannedDelivery {
+  destinationId: string;
+  fallbackDestinationId?: string | null;
+  body: Uint8Array;
+  headers: Record<string, string>;
+  key?: string | null;
+}
+
+export type PlanOutcome =
+  | { kind: "deliver"; deliveries: PlannedDelivery[] }
+  | { kind: "drop"; reason: string }
+  | { kind: "held" }
+  | { kind: "fail"; stage: string; error: string; policy: "retry" | "dead_letter" | "drop" };
+
+export interface Planner {
+  plan(route: Route, event: Envelope): Promise<PlanOutcome>;
+  /** Deliveries released by time (aggregation windows), per route; optional. */
+  flushDue?(routes: Route[]): Promise<Array<{ route: Route; deliveries: PlannedDelivery[] }>>;
+}
+
+/** Headers passed on to destinations: the sender's content type and the event's identity. */
+export function forwardHeaders(e: Envelope): Record<string, string> {
+  const h: Record<string, string> = {};
+  const ct = e.headers["content-type"];
+  if (ct) h["content-type"] = ct;
+  h["x-event-id"] = e.id;
+  if (e.routeId) h["x-route-id"] = e.routeId;
+  return h;
+}
+
+export const fanOutPlanner: Planner = {
+  plan(route, event) {
+    const ds = route.spec.destinations ?? [];
+    return Promise.resolve({
+      kind: "deliver",
+      deliveries: ds.map((d) => ({
+        destinationId: d.destination_id,
+        fallbackDestinationId: (d as { fallback_destination_id?: string }).fallback_destination_id,
+        body: event.body,
+        headers: forwardHeaders(event),
+      })),
+    });
+  },
+};

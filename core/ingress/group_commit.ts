@@ -1,0 +1,90 @@
+/**
+ * Group commit: concurrent requests share one store transaction. A request's events join the
+ * open batch; the batch is committed when the running commit finishes (or after `maxWaitMs`
+ * when idle), so under load each commit carries every request that arrived while the previous
+ * one was being written. Each caller's promise settles with its own part of the result.
+ */
+import type { Envelope } from "../ports.ts";
+import type { AcceptResult } from "../store.ts";
+
+interface Waiter {
+  events: Envelope[];
+  resolve(r: AcceptResult): void;
+  reject(e: unknown): void;
+}
+
+export interface GroupCommitter {
+  accept(events: Envelope[]): Promise<AcceptResult>;
+  /** Resolves once everything queued so far is committed or failed. */
+  drain(): Promise<void>;
+  stats(): { commits: number; events: number };
+}
+
+export function createGroupCommitter(
+  commit: (events: Envelope[]) => Promise<AcceptResult>,
+  opts: { maxBatch?: number; maxWaitMs?: number; onCommitted?: () => void } = {},
+): GroupCommitter {
+  const maxBatch = opts.maxBatch ?? 1000;
+  const maxWait = opts.maxWaitMs ?? 0;
+  let queue: Waiter[] = [];
+  let queued = 0;
+  let running: Promise<void> | null = null;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  let commits = 0, total = 0;
+
+  async function flush() {
+    timer = null;
+    if (running || queue.length === 0) return;
+    const batch = queue;
+    queue = [];
+    queued = 0;
+    const events = batch.flatMap((w) => w.events);
+    running = (async () => {
+      try {
+        const r = await commit(events);
+        commits++;
+        total += events.length;
+        for (const w of batch) {
+          const duplicates = new Map<string, string>();
+          for (const e of w.events) {
+            const d = r.duplicates.get(e.id);
+            if (d) duplicates.set(e.id, d);
+          }
+          w.resolve({ duplicates });
+        }
+        opts.onCommitted?.();
+      } catch (e) {
+        for (const w of batch) w.reject(e);
+      }
+    })();
+    await running;
+    running = null;
+    if (queue.length) schedule(true);
+  }
+
+  function schedule(now: boolean) {
+    if (timer || running) return;
+    timer = setTimeout(flush, now ? 0 : maxWait);
+  }
+
+  return {
+    accept(events) {
+      return new Promise<AcceptResult>((resolve, reject) => {
+        queue.push({ events, resolve, reject });
+        queued += events.length;
+        if (queued >= maxBatch && !running) {
+          if (timer) clearTimeout(timer);
+          timer = null;
+          void flush();
+        } else schedule(false);
+      });
+    },
+    async drain() {
+      while (running || queue.length || timer) {
+        if (running) await running;
+        else await new Promise((r) => setTimeout(r, 1));
+      }
+    },
+    stats: () => ({ commits, events: total }),
+  };
+}

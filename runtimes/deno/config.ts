@@ -1,0 +1,133 @@
+/**
+ * Configuration from the environment (names from the seed README), overridden by flags.
+ * Invalid values stop the node with exit code 2 and one line naming the variable and the rule.
+ */
+export interface NodeConfig {
+  port: number;
+  host: string;
+  databaseType: "sqlite" | "libsql";
+  databasePath: string;
+  databaseUrl?: string;
+  databaseAuthToken?: string;
+  databaseSync: "full" | "normal";
+  dataDir: string;
+  jwtSecret?: string;
+  encryptionKey?: string;
+  logLevel: "debug" | "info" | "warn" | "error";
+  redisAddress?: string;
+  rabbitmqUrl?: string;
+  allowPrivateNetworks: boolean;
+  maxBodyBytes: number;
+  tokenTtlSeconds: number;
+  retentionDays: number;
+  trustProxy: boolean;
+  nodeId?: string;
+}
+
+export class ConfigError extends Error {}
+
+type Source = Record<string, string | undefined>;
+
+function int(src: Source, name: string, def: number, min: number, max: number): number {
+  const raw = src[name];
+  if (raw === undefined || raw === "") return def;
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new ConfigError(`${name}=${raw} is invalid: must be an integer from ${min} to ${max}`);
+  }
+  return Number(raw);
+}
+
+function bool(src: Source, name: string, def: boolean): boolean {
+  const raw = src[name];
+  if (raw === undefined || raw === "") return def;
+  if (/^(true|1|yes)$/i.test(raw)) return true;
+  if (/^(false|0|no)$/i.test(raw)) return false;
+  throw new ConfigError(`${name}=${raw} is invalid: must be true or false`);
+}
+
+function oneOf<T extends string>(src: Source, name: string, def: T, allowed: readonly T[]): T {
+  const raw = src[name];
+  if (raw === undefined || raw === "") return def;
+  if (!allowed.includes(raw.toLowerCase() as T)) {
+    throw new ConfigError(`${name}=${raw} is invalid: must be one of ${allowed.join(", ")}`);
+  }
+  return raw.toLowerCase() as T;
+}
+
+/** Flags like `--port 9000` or `--port=9000` map to env names (PORT). */
+export function flagsToEnv(args: string[]): { env: Source; rest: string[] } {
+  const env: Source = {};
+  const rest: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const m = args[i].match(/^--([a-z][a-z0-9-]*)(?:=(.*))?$/);
+    if (!m || m[1] === "help") {
+      rest.push(args[i]);
+      continue;
+    }
+    const name = m[1].replaceAll("-", "_").toUpperCase();
+    const value = m[2] ??
+      (args[i + 1] !== undefined && !args[i + 1].startsWith("--") ? args[++i] : "true");
+    env[name] = value;
+  }
+  return { env, rest };
+}
+
+export function loadConfig(env: Source): NodeConfig {
+  const type = oneOf(
+    env,
+    "DATABASE_TYPE",
+    env.DATABASE_URL ? "libsql" : "sqlite",
+    [
+      "sqlite",
+      "libsql",
+      "turso",
+      "postgres",
+    ] as const,
+  );
+  if (type === "postgres") {
+    throw new ConfigError(
+      "DATABASE_TYPE=postgres is not available yet: use sqlite (embedded) or libsql (DATABASE_URL)",
+    );
+  }
+  const databasePath = env.DATABASE_PATH || "./data/event-router.db";
+  const jwt = env.JWT_SECRET;
+  if (jwt !== undefined && jwt !== "" && jwt.length < 32) {
+    throw new ConfigError(
+      `JWT_SECRET is invalid: must be at least 32 characters (got ${jwt.length})`,
+    );
+  }
+  const databaseUrl = env.DATABASE_URL || undefined;
+  if ((type === "libsql" || type === "turso") && !databaseUrl) {
+    throw new ConfigError(`DATABASE_URL is required when DATABASE_TYPE=${type}`);
+  }
+  if (databaseUrl && !/^(libsql|https?|wss?|file):/.test(databaseUrl)) {
+    throw new ConfigError(
+      `DATABASE_URL=${
+        databaseUrl.replace(/\/\/[^@]*@/, "//***@")
+      } is invalid: must start with libsql:, http(s):, ws(s): or file:`,
+    );
+  }
+  const dataDir = env.DATA_DIR ||
+    (databasePath.includes("/") ? databasePath.replace(/\/[^/]*$/, "") || "." : ".");
+  return {
+    port: int(env, "PORT", 8080, 0, 65535),
+    host: env.HOST || "0.0.0.0",
+    databaseType: type === "sqlite" ? "sqlite" : "libsql",
+    databasePath,
+    databaseUrl,
+    databaseAuthToken: env.DATABASE_AUTH_TOKEN || undefined,
+    databaseSync: oneOf(env, "DATABASE_SYNC", "full", ["full", "normal"] as const),
+    dataDir,
+    jwtSecret: jwt || undefined,
+    encryptionKey: env.ENCRYPTION_KEY || undefined,
+    logLevel: oneOf(env, "LOG_LEVEL", "info", ["debug", "info", "warn", "error"] as const),
+    redisAddress: env.REDIS_ADDRESS || undefined,
+    rabbitmqUrl: env.RABBITMQ_URL || undefined,
+    allowPrivateNetworks: bool(env, "ALLOW_PRIVATE_NETWORKS", false),
+    maxBodyBytes: int(env, "MAX_BODY_BYTES", 1024 * 1024, 1, 64 * 1024 * 1024),
+    tokenTtlSeconds: int(env, "TOKEN_TTL_SECONDS", 24 * 3600, 60, 30 * 86400),
+    retentionDays: int(env, "RETENTION_DAYS", 7, 1, 3650),
+    trustProxy: bool(env, "TRUST_PROXY", false),
+    nodeId: env.NODE_ID || undefined,
+  };
+}

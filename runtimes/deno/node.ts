@@ -1,0 +1,226 @@
+/**
+ * The full node: store, keys, the core app on Deno.serve, the processor and dispatcher loops,
+ * retention, and a clean shutdown (stop accepting, finish in-flight requests, drain the group
+ * commit, close publishers and the store).
+ */
+import { createApp } from "../../core/app.ts";
+import type { AppDeps } from "../../core/app_deps.ts";
+import { createGroupCommitter } from "../../core/ingress/group_commit.ts";
+import { createCircuitBreakers } from "../../core/delivery/circuit_breaker.ts";
+import { createDispatcher } from "../../core/delivery/dispatcher.ts";
+import { createProcessor } from "../../core/delivery/processor.ts";
+import { startLoop } from "../../core/delivery/loop.ts";
+import { createPublisherPool } from "../../core/delivery/publisher_pool.ts";
+import type { Planner } from "../../core/delivery/planner.ts";
+import { createSealer } from "../../core/crypto/sealer.ts";
+import { createAddressPolicy } from "../../core/net/policy.ts";
+import { hashPassword } from "../../core/auth/password.ts";
+import { newId } from "../../core/model/ids.ts";
+import type { PublisherContext } from "../../core/ports.ts";
+import type { Store } from "../../core/store.ts";
+import { openStore } from "../../adapters/store/sqlite/store.ts";
+import { PUBLISHERS } from "../../adapters/brokers/registry.ts";
+import { createGuardedFetch } from "./guarded_fetch.ts";
+import type { NodeConfig } from "./config.ts";
+import { loadKeys } from "./keys.ts";
+import { createLogger } from "./logger.ts";
+import { createMetrics } from "./metrics.ts";
+import { createRoutePlanner } from "./route_planner.ts";
+
+export const VERSION = "0.1.0";
+
+export interface RunningNode {
+  url: string;
+  port: number;
+  store: Store;
+  stop(): Promise<void>;
+  finished: Promise<void>;
+}
+
+/** Creates admin/admin (must change its password) when the store has no user yet. */
+export async function ensureAdmin(store: Store) {
+  if (await store.countUsers() > 0) return false;
+  const now = Date.now();
+  await store.createUser({
+    id: newId("user"),
+    username: "admin",
+    passwordHash: await hashPassword("admin"),
+    role: "admin",
+    mustChangePassword: true,
+    createdAt: now,
+    updatedAt: now,
+  });
+  return true;
+}
+
+export async function openConfiguredStore(cfg: NodeConfig): Promise<Store> {
+  if (!cfg.databaseUrl) await Deno.mkdir(cfg.dataDir, { recursive: true });
+  const store = openStore({
+    path: cfg.databasePath,
+    url: cfg.databaseUrl,
+    authToken: cfg.databaseAuthToken,
+    synchronous: cfg.databaseSync,
+  });
+  await store.migrate();
+  return store;
+}
+
+export async function startNode(
+  cfg: NodeConfig,
+  opts: { planner?: Planner; onListen?: (url: string) => void } = {},
+): Promise<RunningNode> {
+  const log = createLogger(cfg.logLevel);
+  await Deno.mkdir(cfg.dataDir, { recursive: true });
+  const keys = await loadKeys(cfg, log);
+  const store = await openConfiguredStore(cfg);
+  if (await ensureAdmin(store)) {
+    log.warn("created user admin with password admin: log in and change it now");
+  }
+  const sealer = createSealer(keys.encryptionKey);
+  const metrics = createMetrics();
+  const owner = cfg.nodeId ?? `node_${crypto.randomUUID().slice(0, 8)}`;
+  const abort = new AbortController();
+  const clock = { now: () => Date.now() };
+
+  const settings = await store.getSettings();
+  const policyFor = (allowPrivate: boolean) =>
+    createAddressPolicy({
+      allowPrivate,
+      allowHosts: (settings.allow_hosts as string[] | undefined) ?? [],
+      allowCidrs: (settings.allow_cidrs as string[] | undefined) ?? [],
+    });
+  const tenantFetch = createGuardedFetch(policyFor(cfg.allowPrivateNetworks));
+  const adminFetch = createGuardedFetch(policyFor(true));
+  const context = (role: "admin" | "user"): PublisherContext => {
+    const f = role === "admin" ? adminFetch : tenantFetch;
+    return {
+      fetch: f,
+      checkHost: (h) => f.checkHost(h),
+      log: log.child({ component: "publisher" }),
+    };
+  };
+
+  const breakers = createCircuitBreakers();
+  const pool = createPublisherPool({
+    store,
+    sealer,
+    factories: PUBLISHERS,
+    context,
+    defaults: (type, config) =>
+      type === "rabbitmq" && !config.url && cfg.rabbitmqUrl
+        ? { ...config, url: cfg.rabbitmqUrl }
+        : config,
+  });
+  const planner = opts.planner ?? createRoutePlanner({
+    fetch: tenantFetch,
+    store,
+    isOpen: (id) => breakers.isOpen(id, Date.now()),
+  });
+  const dispatcher = createDispatcher({
+    store,
+    pool,
+    breakers,
+    clock,
+    log: log.child({ component: "dispatcher" }),
+    metrics,
+    owner,
+    signal: abort.signal,
+  });
+  const dispatchLoop = startLoop("dispatcher", () => dispatcher.runOnce(), {
+    idleMs: 250,
+    signal: abort.signal,
+    log,
+  });
+  const processor = createProcessor({
+    store,
+    planner,
+    clock,
+    log: log.child({ component: "processor" }),
+    metrics,
+    owner,
+    onDeliveries: () => dispatchLoop.wake(),
+  });
+  const processLoop = startLoop("processor", () => processor.runOnce(), {
+    idleMs: 250,
+    signal: abort.signal,
+    log,
+  });
+  const committer = createGroupCommitter((events) => store.accept(events), {
+    onCommitted: () => processLoop.wake(),
+  });
+
+  const retention = setInterval(async () => {
+    try {
+      if (!(await store.tryLease("retention", owner, 10 * 60_000, Date.now()))) return;
+      const days = Number((await store.getSettings()).retention_days ?? cfg.retentionDays);
+      const n = await store.purgeDelivered(Date.now() - days * 86400_000);
+      if (n) log.info("retention removed delivered events", { count: n });
+    } catch (e) {
+      log.error("retention failed", { error: String(e) });
+    }
+  }, 60_000);
+
+  const deps: AppDeps = {
+    store,
+    sealer,
+    jwtSecret: keys.jwtSecret,
+    log,
+    metrics,
+    clock,
+    version: VERSION,
+    tokenTtlSeconds: cfg.tokenTtlSeconds,
+    publishers: PUBLISHERS,
+    accept: (events) => committer.accept(events),
+    changed(kind, id) {
+      if (kind === "destination") pool.invalidate(id);
+      else processor.invalidate(id);
+    },
+    wake() {
+      processLoop.wake();
+      dispatchLoop.wake();
+    },
+    ingest: {
+      maxBodyBytes: cfg.maxBodyBytes,
+      globalRatePerSecond: Number(settings.ingest_rate_per_second ?? 0),
+      globalBurst: Number(settings.ingest_burst ?? 1000),
+    },
+    healthChecks: { publishers: () => pool.healthy() },
+  };
+  const { app } = createApp(deps);
+
+  let listening!: (url: string) => void;
+  const ready = new Promise<string>((r) => (listening = r));
+  const server = Deno.serve({
+    port: cfg.port,
+    hostname: cfg.host,
+    signal: abort.signal,
+    onListen: ({ hostname, port }) => {
+      const host = hostname === "0.0.0.0" ? "127.0.0.1" : hostname;
+      listening(`http://${host}:${port}`);
+    },
+  }, (req, info) => {
+    const addr = info.remoteAddr as Deno.NetAddr;
+    return app.fetch(req, { remoteAddr: addr.hostname, trustProxy: cfg.trustProxy });
+  });
+  const url = await ready;
+  log.info("event router listening", { url, node: owner, store: store.kind, version: VERSION });
+  opts.onListen?.(url);
+
+  let stopping: Promise<void> | null = null;
+  const stop = () =>
+    stopping ??= (async () => {
+      log.info("shutting down: finishing in-flight requests");
+      clearInterval(retention);
+      await server.shutdown();
+      await committer.drain();
+      abort.abort();
+      await Promise.allSettled([processLoop.done, dispatchLoop.done]);
+      await pool.closeAll();
+      await tenantFetch.close();
+      await adminFetch.close();
+      await store.close();
+      log.info("stopped");
+    })();
+
+  return { url, port: Number(new URL(url).port), store, stop, finished: server.finished };
+}
