@@ -20,6 +20,8 @@ export function decodeHex(text: string): Uint8Array<ArrayBuffer> | null {
   return out;
 }
 
+const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
 /** Standard base64 with padding. */
 export function encodeBase64(bytes: Uint8Array): string {
   // btoa takes a binary string; build it in chunks to stay clear of argument-count limits
@@ -37,12 +39,20 @@ export function encodeBase64Url(bytes: Uint8Array): string {
 
 /**
  * Bytes of base64 text in either alphabet (standard or URL-safe), padding optional, or null
- * when the text is not base64. Whitespace is refused: signatures and keys never contain it.
+ * when the text is not base64. Whitespace and
+ * non-canonical endings are refused: signatures and keys never contain them.
  */
 export function decodeBase64(text: string): Uint8Array<ArrayBuffer> | null {
   if (!/^[A-Za-z0-9+/\-_]*={0,2}$/.test(text)) return null;
   let normalized = text.replace(/-/g, "+").replace(/_/g, "/").replace(/=+$/, "");
-  if (normalized.length % 4 === 1) return null;
+  const rest = normalized.length % 4;
+  if (rest === 1) return null;
+  // the last character's unused low bits must be zero: each byte string has one encoding, so
+  // a changed character always means changed bytes
+  if (rest !== 0) {
+    const last = ALPHABET.indexOf(normalized[normalized.length - 1]);
+    if ((last & (rest === 2 ? 0x0f : 0x03)) !== 0) return null;
+  }
   normalized += "=".repeat((4 - (normalized.length % 4)) % 4);
   let binary: string;
   try {
