@@ -1,15 +1,14 @@
 /**
- * SQS publisher: SendMessageBatch in requests of at most 10 messages and `max_batch_bytes`.
+ * SQS publisher: SendMessageBatch in requests of at most 10 messages and `max_batch_bytes`
+ * (the loop, FIFO order keeping and partial failures are in batching.ts).
  *
  * - Attributes: `delivery_id`, `event_id` (and `body_encoding=base64` for a non-text body) win;
  *   headers follow in name order until SQS's limit of 10 attributes (see `messageAttributes`).
  * - FIFO queues (URL ending in `.fifo`): MessageGroupId = Outgoing.key, else `message_group_id`,
- *   else "default"; MessageDeduplicationId = delivery id. Requests go one at a time, and once a
- *   message of a group fails, the later messages of that group in the batch are not sent (they
- *   fail retriably) so the group's order survives the retry.
- * - A request refused as a whole for a message-level reason (one message too large, say) is
- *   resent message by message, so only the bad message fails. Per-entry `Failed` answers map to
- *   permanent when `SenderFault`, else retriable.
+ *   else "default"; MessageDeduplicationId = delivery id.
+ * - Per-entry `Failed` answers are permanent when `SenderFault`, else retriable.
+ * - connect() makes no call besides the address guard on a custom endpoint; the SDK makes one
+ *   attempt per call (the dispatcher owns retries), bounded by `timeout_ms` and the signal.
  */
 import {
   SendMessageBatchCommand,
@@ -26,14 +25,13 @@ import type {
   PublisherFactory,
   PublishResult,
 } from "../../../core/ports.ts";
+import { type PreparedEntry, publishPrepared } from "./batching.ts";
 import {
   boundedSignal,
-  chunk,
   classifyAwsError,
   clientOptions,
   encodeBody,
   endpointHost,
-  entryFailure,
   type ErrorClass,
   failAll,
   fifoId,
@@ -55,11 +53,7 @@ export type MakeSqsClient = (options: SQSClientConfig) => SqsClientLike;
 
 const defaultMakeClient: MakeSqsClient = (options) => new SQSClient(options) as SqsClientLike;
 
-interface Prepared {
-  entry: SendMessageBatchRequestEntry;
-  bytes: number;
-  group?: string;
-}
+type Prepared = PreparedEntry<SendMessageBatchRequestEntry>;
 
 export class SqsPublisher implements Publisher {
   readonly #config: SqsConfig;
@@ -92,47 +86,36 @@ export class SqsPublisher implements Publisher {
     try {
       await this.connect(signal);
     } catch (err) {
-      const aborted = signal.aborted;
       return failAll(batch.length, {
-        permanent: !aborted,
+        permanent: !signal.aborted,
         target: true,
-        message: `sqs connect to ${this.#config.queue_url}: ${(err as Error).message ?? err}`,
+        message: `sqs connect to ${this.#config.queue_url}: ${(err as Error)?.message ?? err}`,
       });
     }
     const client = this.#client!;
     const prepared = await Promise.all(batch.map((m, i) => this.#prepare(m, i)));
-    const chunks = chunk(prepared.map((p) => p.bytes), 10, this.#config.max_batch_bytes);
-    const results: PublishResult[] = new Array(batch.length);
-
-    if (this.#fifo) {
-      const failedGroups = new Set<string>();
-      for (const idx of chunks) {
-        const send = idx.filter((i) => !failedGroups.has(prepared[i].group!));
-        for (const i of idx) {
-          if (failedGroups.has(prepared[i].group!)) {
-            results[i] = {
-              ok: false,
-              permanent: false,
-              error: `sqs: not sent, an earlier message of group ${prepared[i].group} failed`,
-            };
-          }
-        }
-        await this.#sendChunk(client, prepared, send, results, signal);
-        for (const i of send) if (!results[i].ok) failedGroups.add(prepared[i].group!);
-      }
-    } else {
-      let next = 0;
-      const worker = async () => {
-        while (next < chunks.length) {
-          const idx = chunks[next++];
-          await this.#sendChunk(client, prepared, idx, results, signal);
-        }
-      };
-      await Promise.all(
-        Array.from({ length: Math.min(this.#config.concurrency, chunks.length) }, worker),
-      );
-    }
-    return results;
+    const queueUrl = this.#config.queue_url;
+    const bound = (s: AbortSignal) => ({ abortSignal: boundedSignal(s, this.#config.timeout_ms) });
+    return publishPrepared(prepared, {
+      fifo: this.#fifo,
+      concurrency: this.#config.concurrency,
+      maxBytes: this.#config.max_batch_bytes,
+      maxCount: 10,
+    }, {
+      batchName: "sqs SendMessageBatch",
+      oneName: "sqs SendMessage",
+      sendBatch: async (entries, s) => {
+        const cmd = new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries });
+        const answer = await client.send(cmd, bound(s)) as SendMessageBatchResult;
+        this.#reachable = true;
+        return answer;
+      },
+      sendOne: async ({ Id: _id, ...entry }, s) => {
+        await client.send(new SendMessageCommand({ QueueUrl: queueUrl, ...entry }), bound(s));
+        this.#reachable = true;
+      },
+      classify: (err, what, s) => this.#classify(err, what, s),
+    }, signal);
   }
 
   close(): Promise<void> {
@@ -143,7 +126,7 @@ export class SqsPublisher implements Publisher {
     return Promise.resolve();
   }
 
-  /** False once a call got no answer (network, timeout, 5xx); undefined before any call. */
+  /** False when closed or when the last call got no answer (network, timeout, 5xx). */
   healthy(): boolean {
     return this.#client !== null && this.#reachable !== false;
   }
@@ -169,68 +152,6 @@ export class SqsPublisher implements Publisher {
       entry.MessageDeduplicationId = await fifoId(m.id);
     }
     return { entry, bytes: messageBytes(text, attrs), group };
-  }
-
-  async #sendChunk(
-    client: SqsClientLike,
-    prepared: Prepared[],
-    idx: number[],
-    results: PublishResult[],
-    signal: AbortSignal,
-  ): Promise<void> {
-    if (idx.length === 0) return;
-    if (idx.length === 1) {
-      results[idx[0]] = await this.#sendOne(client, prepared[idx[0]], signal);
-      return;
-    }
-    const entries = idx.map((i) => prepared[i].entry);
-    let answer: SendMessageBatchResult;
-    try {
-      answer = await client.send(
-        new SendMessageBatchCommand({ QueueUrl: this.#config.queue_url, Entries: entries }),
-        { abortSignal: boundedSignal(signal, this.#config.timeout_ms) },
-      ) as SendMessageBatchResult;
-    } catch (err) {
-      const c = this.#classify(err, "sqs SendMessageBatch", signal);
-      if (c.permanent && !c.target) {
-        // Refused for one message's sake: find it by sending one by one (in order, for FIFO).
-        for (const i of idx) results[i] = await this.#sendOne(client, prepared[i], signal);
-      } else {
-        failAll(idx.length, c).forEach((r, k) => (results[idx[k]] = r));
-      }
-      return;
-    }
-    this.#reachable = true;
-    const byId = new Map(idx.map((i) => [prepared[i].entry.Id!, i]));
-    for (const s of answer.Successful ?? []) {
-      const i = byId.get(s.Id!);
-      if (i !== undefined) results[i] = { ok: true };
-    }
-    for (const f of answer.Failed ?? []) {
-      const i = byId.get(f.Id!);
-      if (i !== undefined) results[i] = entryFailure("sqs SendMessageBatch", f);
-    }
-    for (const i of idx) {
-      results[i] ??= {
-        ok: false,
-        permanent: false,
-        error: `sqs SendMessageBatch: no result for entry ${prepared[i].entry.Id}`,
-      };
-    }
-  }
-
-  async #sendOne(client: SqsClientLike, p: Prepared, signal: AbortSignal): Promise<PublishResult> {
-    const { Id: _id, ...entry } = p.entry;
-    try {
-      await client.send(
-        new SendMessageCommand({ QueueUrl: this.#config.queue_url, ...entry }),
-        { abortSignal: boundedSignal(signal, this.#config.timeout_ms) },
-      );
-      this.#reachable = true;
-      return { ok: true };
-    } catch (err) {
-      return failAll(1, this.#classify(err, "sqs SendMessage", signal))[0];
-    }
   }
 
   #classify(err: unknown, what: string, signal: AbortSignal): ErrorClass {
