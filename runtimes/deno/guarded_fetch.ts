@@ -154,7 +154,7 @@ export function createGuardedFetch(
       const next = new URL(location, url);
       // As the fetch standard: 303, and 301/302 after POST, become a GET without a body.
       if ((res.status === 303 && method !== "HEAD") || (res.status <= 302 && method === "POST")) {
-        method = method === "HEAD" ? "HEAD" : "GET";
+        method = "GET";
         body = null;
         for (
           const h of ["content-type", "content-length", "content-encoding", "content-language"]
