@@ -29,6 +29,8 @@ export interface PublisherSuiteOptions {
   ordered: boolean;
   /** Creates a fresh target each call. */
   setup(): Promise<PublisherUnderTest>;
+  /** Skips the suite (pass `needs(...).ignore` from tests/helpers/peers.ts). */
+  ignore?: boolean;
 }
 
 const enc = new TextEncoder();
@@ -47,7 +49,10 @@ export function outgoing(n: number, prefix = "m"): Outgoing[] {
 
 /** Registers the suite's tests under `name` with Deno.test. */
 export function publisherSuite(name: string, opts: PublisherSuiteOptions): void {
-  Deno.test(`${name}: publishes a batch and the broker's client reads back body, headers, id`, async () => {
+  const test = (title: string, fn: () => Promise<void>) =>
+    Deno.test({ name: `${name}: ${title}`, ignore: opts.ignore ?? false, fn });
+
+  test("publishes a batch and the broker's client reads back body, headers, id", async () => {
     const t = await opts.setup();
     const ac = new AbortController();
     try {
@@ -74,7 +79,7 @@ export function publisherSuite(name: string, opts: PublisherSuiteOptions): void 
     }
   });
 
-  Deno.test(`${name}: publish after close and reconnect still works`, async () => {
+  test("publish after close and reconnect still works", async () => {
     const t = await opts.setup();
     const ac = new AbortController();
     try {
@@ -86,6 +91,58 @@ export function publisherSuite(name: string, opts: PublisherSuiteOptions): void 
       assert.deepEqual(await t.publisher.publish([b], ac.signal), [{ ok: true }]);
       const got = await t.readBack(2, 20_000);
       assert.deepEqual(new Set(got.map((m) => m.id)), new Set([a.id, b.id]));
+    } finally {
+      await t.publisher.close();
+      await t.cleanup();
+    }
+  });
+  test("an empty batch, an aborted signal and a double close neither throw nor hang", async () => {
+    const t = await opts.setup();
+    const ac = new AbortController();
+    try {
+      await t.publisher.connect(ac.signal);
+      assert.deepEqual(await t.publisher.publish([], ac.signal), []);
+      const aborted = new AbortController();
+      aborted.abort();
+      const batch = outgoing(3, "a");
+      const started = Date.now();
+      const results = await t.publisher.publish(batch, aborted.signal);
+      assert.ok(Date.now() - started < 5_000, "an aborted publish returns at once");
+      assert.equal(results.length, batch.length, "one result per message, even when aborted");
+      for (const r of results) {
+        if (!r.ok) {
+          assert.equal(r.permanent, false, "an aborted publish is not a permanent failure");
+        }
+      }
+      // The publisher is still usable afterwards.
+      const [m] = outgoing(1, "b");
+      assert.deepEqual(await t.publisher.publish([m], ac.signal), [{ ok: true }]);
+      await t.publisher.close();
+      await t.publisher.close();
+    } finally {
+      await t.publisher.close();
+      await t.cleanup();
+    }
+  });
+
+  test("many small batches in a row keep their order and lose nothing", async () => {
+    const t = await opts.setup();
+    const ac = new AbortController();
+    try {
+      await t.publisher.connect(ac.signal);
+      const all = outgoing(40, "s");
+      for (let i = 0; i < all.length; i += 8) {
+        const results = await t.publisher.publish(all.slice(i, i + 8), ac.signal);
+        assert.ok(
+          results.every((r) => r.ok),
+          `batch at ${i} published: ${JSON.stringify(results)}`,
+        );
+      }
+      const got = await t.readBack(all.length, 20_000);
+      assert.deepEqual(new Set(got.map((m) => m.id)), new Set(all.map((m) => m.id)));
+      if (opts.ordered) {
+        assert.deepEqual(got.map((m) => m.id), all.map((m) => m.id), "order kept across batches");
+      }
     } finally {
       await t.publisher.close();
       await t.cleanup();

@@ -65,16 +65,21 @@ CONF
   spawn "$DIR/log/startup.log" "$RMQ_BIN/rabbitmq-server" >"$DIR/pid"
   rm -f "$RABBITMQ_PID_FILE"
   if ! wait_until 90 "AMQP on $HOST:$PORT" answers; then
+    alive "$(cat "$DIR/pid")" || log "rabbitmq-server exited"
     log_tail "$DIR/log/startup.log"
     log_tail "$(ls "$DIR"/log/*.log 2>/dev/null | grep -v startup | head -n 1)"
     die "rabbitmq did not start"
   fi
-  ctl await_startup >/dev/null 2>&1 || warn "rabbitmqctl await_startup failed (AMQP answers)"
+  # The AMQP listener opens last in the boot sequence, so answering means ready.
   # Record the Erlang VM itself (the launcher is a shell that waits on it): SIGTERM to the VM
   # is a clean shutdown.
   if [ -s "$RABBITMQ_PID_FILE" ]; then cat "$RABBITMQ_PID_FILE" >"$DIR/pid"; fi
-  # Quorum queues need the quorum_queue feature flag; enable every stable flag of this node.
-  ctl enable_feature_flag all >/dev/null 2>&1 || warn "could not enable feature flags"
+  # Quorum queues need the quorum_queue feature flag (on by default for a new node); enable
+  # every stable flag once, on the node's first boot. Flags persist in its database.
+  if [ ! -f "$DIR/flags.done" ]; then
+    ctl enable_feature_flag all >/dev/null 2>&1 && touch "$DIR/flags.done" ||
+      warn "could not enable feature flags"
+  fi
   log "up on $HOST:$PORT (pid $(cat "$DIR/pid"), node $NODE)"
   env_out
 }
