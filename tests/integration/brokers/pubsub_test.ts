@@ -1,0 +1,242 @@
+/**
+ * Pub/Sub publisher against Google's pstest server (tests/peers/servers/pstest.sh): the shared
+ * publisher suite without and with ordering keys, read back with a subscription's pull
+ * (v1.SubscriberClient); then attributes and ordering keys, a missing topic and a closed port.
+ */
+import assert from "node:assert/strict";
+import { PubSub, v1 } from "@google-cloud/pubsub";
+import type { Logger, PublisherContext, PublishResult } from "../../../core/ports.ts";
+import { outgoing, publisherSuite, type ReadBack } from "../../conformance/publisher_suite.ts";
+import { mustPeer, needs } from "../../helpers/peers.ts";
+import { pubsubPublisherFactory } from "../../../adapters/brokers/pubsub/publisher.ts";
+import { parsePubsubConfig } from "../../../adapters/brokers/pubsub/config.ts";
+
+const gate = needs("PUBSUB_EMULATOR_HOST", "PUBSUB_PROJECT_ID");
+
+function testContext(lines: string[] = []): PublisherContext {
+  const log = (level: string) => (msg: string, fields?: Record<string, unknown>) =>
+    void lines.push(`${level} ${msg} ${JSON.stringify(fields ?? {})}`);
+  const l: Logger = {
+    debug: log("debug"),
+    info: log("info"),
+    warn: log("warn"),
+    error: log("error"),
+    child: () => l,
+  };
+  return { fetch, checkHost: () => Promise.resolve(), log: l };
+}
+
+interface Pulled extends ReadBack {
+  orderingKey: string;
+}
+
+/** A fresh topic with one subscription, pulled with the generated v1 client. */
+interface Target {
+  topic: string;
+  pull(count: number, timeoutMs: number): Promise<Pulled[]>;
+  cleanup(): Promise<void>;
+}
+
+async function createTarget(ordered: boolean): Promise<Target> {
+  const admin = new PubSub({
+    projectId: mustPeer("PUBSUB_PROJECT_ID"),
+    apiEndpoint: mustPeer("PUBSUB_EMULATOR_HOST"),
+    emulatorMode: true,
+    universeDomain: "googleapis.com",
+  });
+  const id = crypto.randomUUID().slice(0, 8);
+  const [topic] = await admin.createTopic(`er-test-${id}`);
+  const [sub] = await topic.createSubscription(`er-test-${id}-sub`, {
+    enableMessageOrdering: ordered,
+  });
+  // After construction the PubSub options carry the emulator's address and insecure creds.
+  const subscriber = new v1.SubscriberClient(
+    admin.options as ConstructorParameters<typeof v1.SubscriberClient>[0],
+  );
+  return {
+    topic: `er-test-${id}`,
+    async pull(count, timeoutMs) {
+      const got: Pulled[] = [];
+      const deadline = Date.now() + timeoutMs;
+      while (got.length < count && Date.now() < deadline) {
+        const [resp] = await subscriber.pull(
+          { subscription: sub.name, maxMessages: count - got.length },
+          { timeout: 5_000 },
+        );
+        const msgs = resp.receivedMessages ?? [];
+        if (msgs.length === 0) {
+          await new Promise((r) => setTimeout(r, 100));
+          continue;
+        }
+        for (const r of msgs) {
+          const attrs = (r.message?.attributes ?? {}) as Record<string, string>;
+          got.push({
+            body: new Uint8Array(r.message?.data as Uint8Array),
+            headers: attrs,
+            id: attrs["delivery_id"] ?? "",
+            orderingKey: r.message?.orderingKey ?? "",
+          });
+        }
+        await subscriber.acknowledge({
+          subscription: sub.name,
+          ackIds: msgs.map((r) => r.ackId!),
+        });
+      }
+      return got;
+    },
+    async cleanup() {
+      await sub.delete().catch(() => {});
+      await topic.delete().catch(() => {});
+      await subscriber.close();
+      await admin.close();
+    },
+  };
+}
+
+function publisherFor(topic: string, extra: Record<string, unknown> = {}) {
+  const cfg = pubsubPublisherFactory.parseConfig({
+    project_id: mustPeer("PUBSUB_PROJECT_ID"),
+    topic,
+    emulator_host: mustPeer("PUBSUB_EMULATOR_HOST"),
+    ...extra,
+  });
+  return pubsubPublisherFactory.create(cfg, testContext());
+}
+
+function suiteSetup(ordered: boolean) {
+  return async () => {
+    const t = await createTarget(ordered);
+    return {
+      publisher: publisherFor(t.topic, ordered ? { ordering_key: true } : {}),
+      readBack: t.pull,
+      cleanup: t.cleanup,
+    };
+  };
+}
+
+if (!gate.ignore) {
+  publisherSuite("pubsub", { ordered: false, setup: suiteSetup(false) });
+  publisherSuite("pubsub with ordering keys", { ordered: true, setup: suiteSetup(true) });
+}
+
+Deno.test({
+  name: "pubsub: attributes carry ids and headers; ordering key from the key or the default",
+  ...gate,
+  async fn() {
+    const t = await createTarget(true);
+    const p = publisherFor(t.topic, { ordering_key: "all" });
+    const ac = new AbortController();
+    try {
+      const [a, b] = outgoing(2, "k");
+      const noKey = { ...b, key: null, headers: { ...b.headers, "goog-x": "dropped" } };
+      assert.deepEqual(await p.publish([a, noKey], ac.signal), [{ ok: true }, { ok: true }]);
+      const got = await t.pull(2, 5_000);
+      const byId = new Map(got.map((m) => [m.id, m]));
+      assert.equal(byId.get(a.id)!.orderingKey, "k1");
+      assert.equal(byId.get(noKey.id)!.orderingKey, "all");
+      assert.equal(byId.get(a.id)!.headers["event_id"], a.eventId);
+      assert.equal(byId.get(a.id)!.headers["content-type"], "application/json");
+      assert.equal(byId.get(noKey.id)!.headers["goog-x"], undefined, "goog* names are reserved");
+    } finally {
+      await p.close();
+      await t.cleanup();
+    }
+  },
+});
+
+Deno.test({
+  name: "pubsub: emulator_host is used even when PUBSUB_EMULATOR_HOST points elsewhere",
+  ...gate,
+  async fn() {
+    const t = await createTarget(false);
+    const p = publisherFor(t.topic); // reads the real address before the variable changes
+    const saved = Deno.env.get("PUBSUB_EMULATOR_HOST");
+    Deno.env.set("PUBSUB_EMULATOR_HOST", "127.0.0.1:1");
+    const ac = new AbortController();
+    try {
+      assert.deepEqual(await p.publish(outgoing(1, "e"), ac.signal), [{ ok: true }]);
+      assert.equal((await t.pull(1, 5_000)).length, 1);
+    } finally {
+      if (saved === undefined) Deno.env.delete("PUBSUB_EMULATOR_HOST");
+      else Deno.env.set("PUBSUB_EMULATOR_HOST", saved);
+      await p.close();
+      await t.cleanup();
+    }
+  },
+});
+
+Deno.test({
+  name: "pubsub: a missing topic is a clear permanent error",
+  ...gate,
+  async fn() {
+    const topic = `er-no-such-topic-${Date.now()}`;
+    const p = publisherFor(topic);
+    const ac = new AbortController();
+    try {
+      const results = await p.publish(outgoing(3, "q"), ac.signal);
+      assert.equal(results.length, 3);
+      for (const r of results) {
+        assert.equal(r.ok, false);
+        const f = r as Extract<PublishResult, { ok: false }>;
+        assert.equal(f.permanent, true, f.error);
+        assert.match(f.error, /NOT_FOUND/);
+        assert.ok(f.error.includes(topic), `error names the topic: ${f.error}`);
+      }
+    } finally {
+      await p.close();
+    }
+  },
+});
+
+Deno.test("pubsub: a closed port is a retriable error within seconds, and healthy() turns false", async () => {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  const p = pubsubPublisherFactory.create(
+    parsePubsubConfig({
+      project_id: "test-project",
+      topic: "t-closed",
+      emulator_host: `127.0.0.1:${port}`,
+      ordering_key: true,
+      timeout_ms: 3_000,
+    }),
+    testContext(),
+  );
+  const ac = new AbortController();
+  const t0 = Date.now();
+  try {
+    const results = await p.publish(outgoing(5, "c"), ac.signal);
+    assert.ok(Date.now() - t0 < 8_000, `took ${Date.now() - t0}ms`);
+    assert.equal(results.length, 5);
+    for (const r of results) {
+      assert.equal(r.ok, false);
+      assert.equal((r as { permanent: boolean }).permanent, false, JSON.stringify(r));
+    }
+    assert.equal(p.healthy?.(), false);
+  } finally {
+    await p.close();
+  }
+});
+
+Deno.test("pubsub config: errors name the field", () => {
+  assert.throws(() => parsePubsubConfig({ topic: "orders" }), /project_id/);
+  assert.throws(
+    () => parsePubsubConfig({ project_id: "acme-prod", topic: "1x" }),
+    /topic: must be/,
+  );
+  assert.throws(
+    () => parsePubsubConfig({ project_id: "acme-prod", topic: "orders", emulator_host: "x" }),
+    /emulator_host: must be host:port/,
+  );
+  assert.throws(
+    () => parsePubsubConfig({ project_id: "acme-prod", topic: "orders", credentials: "{nope" }),
+    /credentials: must be service account JSON/,
+  );
+  const c = parsePubsubConfig({
+    project_id: "acme-prod",
+    topic: "projects/acme-prod/topics/orders",
+    credentials: JSON.stringify({ client_email: "a@b", private_key: "k", type: "service_account" }),
+  });
+  assert.equal((c.credentials as { client_email: string }).client_email, "a@b");
+  assert.equal(c.timeout_ms, 10_000);
+});
