@@ -1,0 +1,273 @@
+/**
+ * Kafka publisher (kafkajs): one idempotent producer per destination (acks -1, one request in
+ * flight), a whole batch in one `producer.send`.
+ *
+ * - Message: value = body; key = Outgoing.key, else the config's `key` template; headers =
+ *   config headers + Outgoing.headers + `x-delivery-id`, `x-event-id`, `x-attempt`.
+ * - kafkajs's own retries are kept short; every connect and send is bounded by `timeout_ms` and
+ *   the caller's AbortSignal. After a retriable failure the producer is dropped and a new one
+ *   connects on the next publish, after a backoff pause.
+ * - Failures (see ../errors.ts): authorisation/authentication, a missing topic with auto
+ *   creation off, an invalid topic, a message or batch too large -> permanent; connection
+ *   errors, timeouts, leader changes and the rest -> retriable. When a batch fails permanently
+ *   its messages are sent one by one, so only the bad ones fail.
+ * - kafkajs logs go to our Logger at warn, and only kafkajs's warnings and errors.
+ */
+import { Buffer } from "node:buffer";
+import { Kafka, logLevel, Partitioners } from "kafkajs";
+import type { CompressionTypes, LogEntry, Message, Producer } from "kafkajs";
+import type {
+  Logger,
+  Outgoing,
+  Publisher,
+  PublisherContext,
+  PublisherFactory,
+  PublishResult,
+} from "../../../core/ports.ts";
+import { Backoff, bounded, errorMessage, failure, hostOf, PublishError } from "../errors.ts";
+import { type KafkaConfig, parseKafkaConfig } from "./config.ts";
+import { compileKey, type KeyFn } from "./key.ts";
+
+const PERMANENT_TYPES = new Set([
+  "MESSAGE_TOO_LARGE",
+  "RECORD_LIST_TOO_LARGE",
+  "INVALID_RECORD",
+  "INVALID_TOPIC_EXCEPTION",
+  "UNKNOWN_TOPIC_OR_PARTITION",
+  "TOPIC_AUTHORIZATION_FAILED",
+  "CLUSTER_AUTHORIZATION_FAILED",
+  "TRANSACTIONAL_ID_AUTHORIZATION_FAILED",
+  "SASL_AUTHENTICATION_FAILED",
+  "ILLEGAL_SASL_STATE",
+  "UNSUPPORTED_SASL_MECHANISM",
+  "INVALID_REQUIRED_ACKS",
+  "UNSUPPORTED_FOR_MESSAGE_FORMAT",
+  "UNSUPPORTED_COMPRESSION_TYPE",
+  "POLICY_VIOLATION",
+]);
+
+/** The innermost kafkajs error (retries-exceeded errors wrap the real one). */
+function root(e: unknown): unknown {
+  let cur = e;
+  for (let i = 0; i < 5; i++) {
+    const next = (cur as { originalError?: unknown; cause?: unknown } | null)?.originalError ??
+      (cur as { cause?: unknown } | null)?.cause;
+    if (!next || next === cur) break;
+    cur = next;
+  }
+  return cur;
+}
+
+export function classifyKafka(e: unknown): boolean {
+  if (e instanceof PublishError) return e.permanent;
+  for (const x of [e, root(e)]) {
+    const type = (x as { type?: unknown } | null)?.type;
+    if (typeof type === "string" && PERMANENT_TYPES.has(type)) return true;
+    const name = (x as { name?: unknown } | null)?.name;
+    if (name === "KafkaJSSASLAuthenticationError") return true;
+  }
+  return false;
+}
+
+function describe(e: unknown): string {
+  const r = root(e);
+  const outer = errorMessage(e);
+  const inner = errorMessage(r);
+  const type = (r as { type?: unknown } | null)?.type;
+  const core = r !== e && inner !== outer ? `${outer}: ${inner}` : outer;
+  return `kafka: ${core}${typeof type === "string" && !core.includes(type) ? ` (${type})` : ""}`;
+}
+
+/** kafkajs log lines -> our Logger, at warn (kafkajs is only asked for WARN and ERROR). */
+function logCreator(log: Logger) {
+  return () => ({ namespace, label, log: entry }: LogEntry) => {
+    const { message, ...fields } = entry as { message: string } & Record<string, unknown>;
+    // We bound retries ourselves (and every delivery carries an id consumers dedupe on).
+    if (message.startsWith("Limiting retries for the idempotent producer")) return;
+    log.warn(`kafkajs ${label.toLowerCase()}: ${message}`, { namespace, ...fields });
+  };
+}
+
+export class KafkaPublisher implements Publisher {
+  #kafka: Kafka;
+  #producer: Producer | null = null;
+  #opening: Promise<Producer> | null = null;
+  #backoff = new Backoff();
+  #lastError = "";
+  #key: KeyFn | null;
+  #checked = false;
+
+  constructor(readonly config: KafkaConfig, readonly ctx: PublisherContext) {
+    const t = config.timeout_ms;
+    this.#key = config.key ? compileKey(config.key) : null;
+    this.#kafka = new Kafka({
+      clientId: config.client_id,
+      brokers: config.brokers,
+      ssl: config.ssl,
+      sasl: config.sasl
+        ? {
+          mechanism: config.sasl.mechanism,
+          username: config.sasl.username,
+          password: config.sasl.password,
+        } as never
+        : undefined,
+      connectionTimeout: Math.min(t, 3_000),
+      authenticationTimeout: Math.min(t, 3_000),
+      requestTimeout: t,
+      enforceRequestTimeout: true,
+      retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1_000 },
+      logLevel: logLevel.WARN,
+      logCreator: logCreator(ctx.log),
+    });
+  }
+
+  healthy(): boolean {
+    return this.#producer !== null;
+  }
+
+  async connect(signal: AbortSignal): Promise<void> {
+    await this.#ready(signal);
+  }
+
+  async close(): Promise<void> {
+    const p = this.#producer;
+    this.#producer = null;
+    this.#opening = null;
+    this.#backoff.succeeded();
+    if (p) {
+      await bounded(p.disconnect(), this.config.timeout_ms, undefined, "kafka close").catch(
+        () => {},
+      );
+    }
+  }
+
+  async publish(batch: readonly Outgoing[], signal: AbortSignal): Promise<PublishResult[]> {
+    if (batch.length === 0) return [];
+    if (signal.aborted) return batch.map(() => failure("kafka: publish aborted", false));
+    let producer: Producer;
+    try {
+      producer = await this.#ready(signal);
+    } catch (e) {
+      const r = e instanceof PublishError
+        ? failure(e.message, e.permanent, e.retryAfterMs)
+        : failure(describe(e), classifyKafka(e));
+      return batch.map(() => r);
+    }
+    const messages = batch.map((m) => this.#message(m));
+    try {
+      await this.#send(producer, messages, signal);
+      return batch.map(() => ({ ok: true }));
+    } catch (e) {
+      const permanent = classifyKafka(e);
+      if (!permanent) {
+        // Unknown fate (timeout, abort, connection loss): start over with a new producer;
+        // an abort is the caller's doing, so it earns no backoff pause.
+        this.#drop(producer, describe(e), !signal.aborted);
+        return batch.map(() => failure(describe(e), false));
+      }
+      if (batch.length === 1) return [failure(describe(e), true)];
+      // Find the bad ones: one by one (duplicates are possible, consumers dedupe on the id).
+      const out: PublishResult[] = [];
+      for (const m of messages) {
+        try {
+          await this.#send(producer, [m], signal);
+          out.push({ ok: true });
+        } catch (e1) {
+          const p1 = classifyKafka(e1);
+          out.push(failure(describe(e1), p1));
+          if (!p1) this.#drop(producer, describe(e1), !signal.aborted);
+        }
+      }
+      return out;
+    }
+  }
+
+  #send(producer: Producer, messages: Message[], signal: AbortSignal) {
+    return bounded(
+      producer.send({
+        topic: this.config.topic,
+        messages,
+        acks: this.config.acks,
+        timeout: this.config.timeout_ms,
+        compression: (this.config.compression === "gzip" ? 1 : 0) as CompressionTypes,
+      }),
+      this.config.timeout_ms,
+      signal,
+      `kafka send to ${this.config.topic}`,
+    );
+  }
+
+  #message(m: Outgoing): Message {
+    const headers: Record<string, string> = {
+      ...this.config.headers,
+      ...m.headers,
+      "x-delivery-id": m.id,
+      "x-event-id": m.eventId,
+      "x-attempt": String(m.attempt),
+    };
+    return {
+      key: m.key ?? this.#key?.(m) ?? null,
+      value: Buffer.from(m.body.buffer, m.body.byteOffset, m.body.byteLength),
+      headers,
+    };
+  }
+
+  /** Forgets a producer after a failure; the next publish makes a new one (after backoff). */
+  #drop(producer: Producer, why: string, pause = true) {
+    if (this.#producer === producer) this.#producer = null;
+    this.#lastError = why;
+    if (pause) this.#backoff.failed();
+    producer.disconnect().catch(() => {});
+  }
+
+  #ready(signal: AbortSignal): Promise<Producer> {
+    if (this.#producer) return Promise.resolve(this.#producer);
+    this.#opening ??= this.#open().finally(() => (this.#opening = null));
+    return bounded(this.#opening, this.config.timeout_ms + 1_000, signal, "kafka connect");
+  }
+
+  async #open(): Promise<Producer> {
+    const wait = this.#backoff.wait();
+    if (wait > 0) {
+      throw new PublishError(
+        `kafka: not reconnecting for ${wait} ms after: ${this.#lastError}`,
+        false,
+        wait,
+      );
+    }
+    if (!this.#checked) {
+      try {
+        for (const b of this.config.brokers) await this.ctx.checkHost(hostOf(b));
+      } catch (e) {
+        throw new PublishError(`kafka: broker host refused: ${errorMessage(e)}`, true);
+      }
+      this.#checked = true;
+    }
+    const producer = this.#kafka.producer({
+      idempotent: this.config.idempotent,
+      maxInFlightRequests: this.config.idempotent ? 1 : 5,
+      allowAutoTopicCreation: this.config.allow_auto_topic_creation,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1_000 },
+    });
+    try {
+      await bounded(producer.connect(), this.config.timeout_ms, undefined, "kafka connect");
+      this.#producer = producer;
+      this.#backoff.succeeded();
+      return producer;
+    } catch (e) {
+      producer.disconnect().catch(() => {});
+      const msg = describe(e);
+      this.#lastError = msg;
+      const permanent = classifyKafka(e);
+      const pause = this.#backoff.failed();
+      throw new PublishError(msg, permanent, permanent ? undefined : pause);
+    }
+  }
+}
+
+export const kafkaPublisherFactory: PublisherFactory<KafkaConfig> = {
+  type: "kafka",
+  parseConfig: parseKafkaConfig,
+  create: (config, ctx) => new KafkaPublisher(config, ctx),
+};
