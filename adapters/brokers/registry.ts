@@ -9,6 +9,8 @@ import { logPublisherFactory } from "./log/publisher.ts";
 import { filePublisherFactory } from "./file/publisher.ts";
 import { rabbitmqPublisherFactory } from "./rabbitmq/publisher.ts";
 import { sqsPublisherFactory } from "./sqs/publisher.ts";
+import { snsPublisherFactory } from "./sns/publisher.ts";
+import { pubsubPublisherFactory } from "./pubsub/publisher.ts";
 
 export const PUBLISHERS: Record<string, PublisherFactory> = {
   http: httpPublisherFactory as PublisherFactory,
@@ -16,4 +18,6 @@ export const PUBLISHERS: Record<string, PublisherFactory> = {
   file: filePublisherFactory as PublisherFactory,
   rabbitmq: rabbitmqPublisherFactory as PublisherFactory,
   sqs: sqsPublisherFactory as PublisherFactory,
+  sns: snsPublisherFactory as PublisherFactory,
+  pubsub: pubsubPublisherFactory as PublisherFactory,
 };
