@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import type { Outgoing, PublishResult } from "../../../core/ports.ts";
+import { parseConfigWith } from "../errors.ts";
 
 /** Connection fields common to SQS and SNS destinations (snake_case, as in the seed README). */
 export const awsConnectionShape = {
@@ -31,12 +32,9 @@ export interface AwsConnection {
   max_batch_bytes: number;
 }
 
-/** Runs a zod schema and throws one error naming every failing field. */
+/** Runs a zod schema; throws a ConfigError naming every failing field (`sqs config: x: ...`). */
 export function parseWith<T>(type: string, schema: z.ZodType<T>, config: unknown): T {
-  const r = schema.safeParse(config);
-  if (r.success) return r.data;
-  const issues = r.error.issues.map((i) => `${i.path.join(".") || "(config)"}: ${i.message}`);
-  throw new Error(`invalid ${type} config: ${issues.join("; ")}`);
+  return parseConfigWith(type, schema, config) as T;
 }
 
 /** The credential pair must come together, or not at all (then the SDK's default chain). */

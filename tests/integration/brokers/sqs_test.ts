@@ -132,10 +132,12 @@ function suiteSetup(fifo: boolean) {
   };
 }
 
-if (!gate.ignore) {
-  publisherSuite("sqs standard queue", { ordered: false, setup: suiteSetup(false) });
-  publisherSuite("sqs fifo queue", { ordered: true, setup: suiteSetup(true) });
-}
+publisherSuite("sqs standard queue", {
+  ordered: false,
+  ignore: gate.ignore,
+  setup: suiteSetup(false),
+});
+publisherSuite("sqs fifo queue", { ordered: true, ignore: gate.ignore, setup: suiteSetup(true) });
 
 function publisherFor(queueUrl: string, extra: Record<string, unknown> = {}) {
   const cfg = sqsPublisherFactory.parseConfig({ queue_url: queueUrl, ...aws(), ...extra });
