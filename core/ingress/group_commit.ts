@@ -62,9 +62,18 @@ export function createGroupCommitter(
     if (queue.length) schedule(true);
   }
 
+  // With no wait configured the batch closes at the end of the current microtask run: a timer,
+  // even of 0 ms, costs a millisecond or more of latency per commit when the node is idle.
+  let microtask = false;
   function schedule(now: boolean) {
-    if (timer || running) return;
-    timer = setTimeout(flush, now ? 0 : maxWait);
+    if (timer || running || microtask) return;
+    if (now || maxWait <= 0) {
+      microtask = true;
+      queueMicrotask(() => {
+        microtask = false;
+        void flush();
+      });
+    } else timer = setTimeout(flush, maxWait);
   }
 
   return {
@@ -80,7 +89,7 @@ export function createGroupCommitter(
       });
     },
     async drain() {
-      while (running || queue.length || timer) {
+      while (running || queue.length || timer || microtask) {
         if (running) await running;
         else await new Promise((r) => setTimeout(r, 1));
       }

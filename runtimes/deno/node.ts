@@ -18,7 +18,7 @@ import { hashPassword } from "../../core/auth/password.ts";
 import { newId } from "../../core/model/ids.ts";
 import type { PublisherContext } from "../../core/ports.ts";
 import type { Store } from "../../core/store.ts";
-import { openStore } from "../../adapters/store/sqlite/store.ts";
+import { openStoreAsync } from "../../adapters/store/sqlite/store.ts";
 import { PUBLISHERS } from "../../adapters/brokers/registry.ts";
 import { createGuardedFetch } from "./guarded_fetch.ts";
 import type { NodeConfig } from "./config.ts";
@@ -55,7 +55,8 @@ export async function ensureAdmin(store: Store) {
 
 export async function openConfiguredStore(cfg: NodeConfig): Promise<Store> {
   if (!cfg.databaseUrl) await Deno.mkdir(cfg.dataDir, { recursive: true });
-  const store = openStore({
+  const store = await openStoreAsync({
+    inline: Deno.env.get("DATABASE_INLINE") === "true",
     path: cfg.databasePath,
     url: cfg.databaseUrl,
     authToken: cfg.databaseAuthToken,
@@ -146,6 +147,7 @@ export async function startNode(
     log,
   });
   const committer = createGroupCommitter((events) => store.accept(events), {
+    maxWaitMs: Number(Deno.env.get("GROUP_COMMIT_WAIT_MS") ?? 0),
     onCommitted: () => processLoop.wake(),
   });
 

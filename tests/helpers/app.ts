@@ -36,7 +36,13 @@ export interface Harness {
   deps: AppDeps;
   metrics: ReturnType<typeof nullMetrics>;
   /** fetch-like call with JSON body and optional bearer token. */
-  call(method: string, path: string, body?: unknown, token?: string, headers?: Record<string, string>): Promise<Response>;
+  call(
+    method: string,
+    path: string,
+    body?: unknown,
+    token?: string,
+    headers?: Record<string, string>,
+  ): Promise<Response>;
   login(username: string, password: string): Promise<string>;
   /** Token of the admin after its first password change. */
   adminToken(): Promise<string>;
@@ -86,7 +92,9 @@ export async function harness(overrides: Partial<AppDeps> = {}): Promise<Harness
     }, { remoteAddr: "127.0.0.1" }));
   const login = async (username: string, password: string) => {
     const r = await call("POST", "/login", { username, password });
-    if (r.status !== 200) throw new Error(`login ${username} failed: ${r.status} ${await r.text()}`);
+    if (r.status !== 200) {
+      throw new Error(`login ${username} failed: ${r.status} ${await r.text()}`);
+    }
     return (await r.json()).token as string;
   };
   let admin: string | null = null;

@@ -11,6 +11,7 @@ import { eventPath } from "./event_path.ts";
 import { historyQueries } from "./queries.ts";
 import { openNodeSqlite } from "./node_sqlite_client.ts";
 import { openLibsql } from "./libsql_client.ts";
+import { openWorkerSqlite } from "./worker_sqlite_client.ts";
 
 export function createSqlStore(client: SqlClient): Store {
   return {
@@ -64,7 +65,16 @@ export interface StoreConfig {
   synchronous?: "full" | "normal";
 }
 
-/** Opens the configured store: a server URL wins over the local file. */
+/**
+ * Opens the configured store: a server URL wins over the local file. A local file runs on the
+ * SQLite worker thread unless `inline` is set (tests and tools that want no extra thread).
+ */
+export async function openStoreAsync(cfg: StoreConfig & { inline?: boolean }): Promise<Store> {
+  if (cfg.url || cfg.inline || !cfg.path || cfg.path === ":memory:") return openStore(cfg);
+  return createSqlStore(await openWorkerSqlite({ path: cfg.path, synchronous: cfg.synchronous }));
+}
+
+/** Opens the configured store on the calling thread: a server URL wins over the local file. */
 export function openStore(cfg: StoreConfig): Store {
   if (cfg.url) return createSqlStore(openLibsql(cfg.url, cfg.authToken));
   return createSqlStore(

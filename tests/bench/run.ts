@@ -1,0 +1,204 @@
+/**
+ * `deno task bench`: side-by-side throughput on this machine, in one run, so ratios survive a
+ * noisy shared host. Each scenario is driven by wrk (64 connections, 1 KiB POST body) against:
+ *   bare      a bare Deno.serve answering 202 (the ceiling)
+ *   ingest    the router's durable ingest (committed before 202), route with no destination
+ *   verified  the same with GitHub-style HMAC verification on the route
+ *   e2e       ingest with an HTTP destination: requests/s at the door plus delivered/s at a sink
+ * Prints a table and writes JSON to bench/results/. `--quick` runs 3 s per scenario (CI smoke).
+ */
+import { apiClient, bootstrapAdmin, freePort, startRouter } from "../helpers/router_process.ts";
+import { startSink } from "../helpers/sink.ts";
+
+const quick = Deno.args.includes("--quick");
+const seconds = Number(
+  Deno.args.find((a) => a.startsWith("--seconds="))?.split("=")[1] ?? (quick ? 3 : 10),
+);
+const connections = Number(
+  Deno.args.find((a) => a.startsWith("--connections="))?.split("=")[1] ?? 64,
+);
+const only = Deno.args.find((a) => a.startsWith("--only="))?.split("=")[1]?.split(",");
+const ROOT = new URL("../../", import.meta.url).pathname;
+
+const BODY = JSON.stringify({
+  action: "opened",
+  repository: { full_name: "acme/widgets", id: 1296269 },
+  pad: "x".repeat(1024 - 90),
+}).slice(0, 1024);
+
+export interface WrkResult {
+  rps: number;
+  p50ms: number;
+  p99ms: number;
+  requests: number;
+  errors: number;
+  non2xx: number;
+}
+
+async function hmacHex(secret: string, body: string) {
+  const key = await crypto.subtle.importKey(
+    "raw",
+    new TextEncoder().encode(secret),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
+  const sig = await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(body));
+  return Array.from(new Uint8Array(sig), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function ms(v: string, unit: string) {
+  const n = Number(v);
+  return unit === "us" ? n / 1000 : unit === "s" ? n * 1000 : n;
+}
+
+export async function wrk(url: string, headers: Record<string, string> = {}): Promise<WrkResult> {
+  const lua = await Deno.makeTempFile({ suffix: ".lua" });
+  const hdrs = Object.entries({ "content-type": "application/json", ...headers })
+    .map(([k, v]) => `wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}`).join("\n");
+  await Deno.writeTextFile(
+    lua,
+    `wrk.method = "POST"\nwrk.body = ${JSON.stringify(BODY)}\n${hdrs}\n`,
+  );
+  const out = await new Deno.Command("wrk", {
+    args: ["-t2", `-c${connections}`, `-d${seconds}s`, "--latency", "-s", lua, url],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  await Deno.remove(lua);
+  const text = new TextDecoder().decode(out.stdout);
+  if (!out.success) throw new Error(`wrk failed: ${new TextDecoder().decode(out.stderr)}`);
+  const num = (re: RegExp) => Number(text.match(re)?.[1] ?? 0);
+  const lat = (p: string) => {
+    const m = text.match(new RegExp(`\\s${p}%\\s+([\\d.]+)(us|ms|s)`));
+    return m ? ms(m[1], m[2]) : NaN;
+  };
+  const errs = text.match(/Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/);
+  return {
+    rps: num(/Requests\/sec:\s+([\d.]+)/),
+    p50ms: lat("50"),
+    p99ms: lat("99"),
+    requests: num(/(\d+) requests in/),
+    errors: errs ? errs.slice(1).reduce((a, b) => a + Number(b), 0) : 0,
+    non2xx: num(/Non-2xx or 3xx responses: (\d+)/),
+  };
+}
+
+async function bare(): Promise<WrkResult> {
+  const port = freePort();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-net", `${ROOT}tests/bench/bare_server.ts`, String(port)],
+    stdout: "null",
+    stderr: "inherit",
+  }).spawn();
+  await waitFor(`http://127.0.0.1:${port}/`);
+  try {
+    return await wrk(`http://127.0.0.1:${port}/`);
+  } finally {
+    child.kill("SIGKILL");
+    await child.status;
+  }
+}
+
+async function waitFor(url: string) {
+  for (let i = 0; i < 200; i++) {
+    try {
+      const r = await fetch(url, { method: "POST", body: "{}" });
+      await r.body?.cancel();
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  throw new Error(`${url} did not come up`);
+}
+
+async function routerScenario(
+  kind: "ingest" | "verified" | "e2e",
+): Promise<WrkResult & { delivered_per_s?: number; drained_s?: number }> {
+  const router = await startRouter({ env: { LOG_LEVEL: "error" } });
+  const sink = kind === "e2e" ? await startSink() : null;
+  try {
+    const token = await bootstrapAdmin(router.url);
+    const api = apiClient(router.url, token);
+    const destinations = [];
+    if (sink) {
+      const d = await api("POST", "/api/destinations", {
+        name: "sink",
+        type: "http",
+        config: { url: `${sink.url}/in` },
+      });
+      destinations.push({ destination_id: d.id });
+    }
+    const secret = "bench-secret-0123456789abcdef";
+    const route = await api<{ endpoint: string }>("POST", "/api/routes", {
+      name: `bench-${kind}`,
+      destinations,
+      ...(kind === "verified"
+        ? { signature_config: { enabled: true, preset: "github", secret } }
+        : {}),
+    });
+    const headers: Record<string, string> = kind === "verified"
+      ? { "x-hub-signature-256": `sha256=${await hmacHex(secret, BODY)}` }
+      : {};
+    const t0 = performance.now();
+    const r = await wrk(`${router.url}${route.endpoint}`, headers);
+    if (!sink) return r;
+    // Keep going until everything accepted reached the sink (bounded).
+    const accepted = r.requests - r.non2xx;
+    const deadline = Date.now() + 120_000;
+    while (sink.total() < accepted && Date.now() < deadline) {
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    const drained = (performance.now() - t0) / 1000;
+    return { ...r, delivered_per_s: sink.total() / drained, drained_s: drained };
+  } finally {
+    await router.kill("SIGTERM");
+    await sink?.stop();
+    await Deno.remove(router.dir, { recursive: true }).catch(() => {});
+  }
+}
+
+if (import.meta.main) {
+  const results: Record<string, unknown> = {
+    when: new Date().toISOString(),
+    seconds,
+    connections,
+    body_bytes: BODY.length,
+    cpus: navigator.hardwareConcurrency,
+  };
+  const want = (k: string) => !only || only.includes(k);
+  const b = await bare();
+  results.bare = b;
+  console.log(
+    `bare Deno.serve      ${b.rps.toFixed(0)} req/s  p50 ${b.p50ms.toFixed(2)} ms  p99 ${
+      b.p99ms.toFixed(2)
+    } ms`,
+  );
+  for (const kind of ["ingest", "verified", "e2e"] as const) {
+    if (!want(kind)) continue;
+    const r = await routerScenario(kind);
+    results[kind] = { ...r, ratio_to_bare: r.rps / b.rps };
+    console.log(
+      `${kind.padEnd(20)} ${r.rps.toFixed(0)} req/s  p50 ${r.p50ms.toFixed(2)} ms  p99 ${
+        r.p99ms.toFixed(2)
+      } ms  ratio ${(r.rps / b.rps * 100).toFixed(1)}% of bare` +
+        (r.non2xx ? `  non-2xx ${r.non2xx}` : "") +
+        ("delivered_per_s" in r && r.delivered_per_s
+          ? `  delivered ${r.delivered_per_s.toFixed(0)}/s (drained in ${
+            r.drained_s?.toFixed(1)
+          } s)`
+          : ""),
+    );
+  }
+  const ing = results.ingest as WrkResult | undefined,
+    ver = results.verified as WrkResult | undefined;
+  if (ing && ver) {
+    results.verified_vs_unverified = ver.rps / ing.rps;
+    console.log(`verified / unverified ingest: ${(ver.rps / ing.rps * 100).toFixed(1)}%`);
+  }
+  await Deno.mkdir(`${ROOT}bench/results`, { recursive: true });
+  const file = `${ROOT}bench/results/bench-${Date.now()}.json`;
+  await Deno.writeTextFile(file, JSON.stringify(results, null, 2));
+  console.log(`written ${file}`);
+}
