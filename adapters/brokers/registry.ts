@@ -8,6 +8,8 @@ import { httpPublisherFactory } from "./http/publisher.ts";
 import { logPublisherFactory } from "./log/publisher.ts";
 import { filePublisherFactory } from "./file/publisher.ts";
 import { rabbitmqPublisherFactory } from "./rabbitmq/publisher.ts";
+import { kafkaPublisherFactory } from "./kafka/publisher.ts";
+import { redisPublisherFactory } from "./redis/publisher.ts";
 import { sqsPublisherFactory } from "./sqs/publisher.ts";
 import { snsPublisherFactory } from "./sns/publisher.ts";
 import { pubsubPublisherFactory } from "./pubsub/publisher.ts";
@@ -17,6 +19,8 @@ export const PUBLISHERS: Record<string, PublisherFactory> = {
   log: logPublisherFactory as PublisherFactory,
   file: filePublisherFactory as PublisherFactory,
   rabbitmq: rabbitmqPublisherFactory as PublisherFactory,
+  kafka: kafkaPublisherFactory as PublisherFactory,
+  redis: redisPublisherFactory as PublisherFactory,
   sqs: sqsPublisherFactory as PublisherFactory,
   sns: snsPublisherFactory as PublisherFactory,
   pubsub: pubsubPublisherFactory as PublisherFactory,

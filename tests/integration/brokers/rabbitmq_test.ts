@@ -122,6 +122,26 @@ publisherSuite("rabbitmq (topic exchange, quorum queue)", {
   },
 });
 
+/** A loopback TCP server that accepts connections and never answers: the "hung broker". */
+function silentServer() {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const conns: Deno.Conn[] = [];
+  (async () => {
+    for await (const c of listener) conns.push(c);
+  })().catch(() => {});
+  return {
+    port: (listener.addr as Deno.NetAddr).port,
+    close() {
+      listener.close();
+      for (const c of conns) {
+        try {
+          c.close();
+        } catch { /* already closed */ }
+      }
+    },
+  };
+}
+
 function assertFailed(r: PublishResult, permanent: boolean, pattern: RegExp) {
   assert.equal(r.ok, false, "publish failed");
   if (r.ok) return;
@@ -278,6 +298,40 @@ Deno.test({
     } finally {
       await p.close();
       await server("stop");
+    }
+  },
+});
+
+Deno.test({
+  name: "rabbitmq: a server that accepts but never answers: retriable timeout, no hang",
+  ignore: gate.ignore,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const srv = silentServer();
+    const p = make({
+      url: `amqp://guest:guest@127.0.0.1:${srv.port}/`,
+      queue: "q",
+      timeout_ms: 1_000,
+    });
+    try {
+      const started = Date.now();
+      const rs = await p.publish(outgoing(2), new AbortController().signal);
+      const took = Date.now() - started;
+      assert.ok(took < 4_000, `bounded by timeout_ms (took ${took} ms)`);
+      assert.equal(rs.length, 2);
+      for (const r of rs) assertFailed(r, false, /./);
+      // The caller's signal bounds the wait too.
+      const ac = new AbortController();
+      setTimeout(() => ac.abort(), 200);
+      const t2 = Date.now();
+      await new Promise((ok) => setTimeout(ok, 1_200)); // let the backoff pause pass
+      const rs2 = await p.publish(outgoing(1), ac.signal);
+      assert.ok(Date.now() - t2 < 4_000, "no hang");
+      assert.equal(rs2[0].ok, false);
+    } finally {
+      await p.close();
+      srv.close();
     }
   },
 });

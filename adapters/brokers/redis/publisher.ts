@@ -1,0 +1,239 @@
+/**
+ * Redis Streams publisher (ioredis): one connection per destination, one pipeline of XADDs
+ * per batch, one result per command.
+ *
+ * - Entry fields: `id` (delivery id), `event_id`, `body` (the raw bytes), `headers` (JSON of
+ *   Outgoing.headers), `attempt`, then the config's constant `fields`.
+ *   `maxlen` adds `MAXLEN ~ n`; `create_stream: false` adds NOMKSTREAM.
+ * - The connection never queues commands while down (enableOfflineQueue false) and never
+ *   reconnects on its own (retryStrategy null): a failed or lost connection is replaced on
+ *   the next publish, after a backoff pause. Connect and each batch are bounded by
+ *   `timeout_ms` (ioredis connectTimeout/commandTimeout too) and by the AbortSignal.
+ * - Failures (see ../errors.ts): WRONGPASS/NOAUTH/NOPERM (credentials, ACL), WRONGTYPE (the key
+ *   is not a stream), a missing stream with `create_stream: false` -> permanent; connection
+ *   errors, timeouts, OOM, LOADING, BUSY, READONLY (failover) -> retriable.
+ */
+import { Buffer } from "node:buffer";
+import { Redis } from "ioredis";
+import type { RedisOptions } from "ioredis";
+import type {
+  Outgoing,
+  Publisher,
+  PublisherContext,
+  PublisherFactory,
+  PublishResult,
+} from "../../../core/ports.ts";
+import { Backoff, bounded, errorMessage, failure, hostOf, PublishError } from "../errors.ts";
+import { parseRedisConfig, type RedisConfig } from "./config.ts";
+
+const PERMANENT =
+  /^(WRONGPASS|NOAUTH|NOPERM|WRONGTYPE)\b|^ERR (AUTH|syntax|wrong number|invalid password|unknown command|Client sent AUTH)/i;
+
+export function classifyRedis(e: unknown): boolean {
+  if (e instanceof PublishError) return e.permanent;
+  return PERMANENT.test(errorMessage(e));
+}
+
+/** Where to connect, from `url` or `address`. */
+function endpoint(c: RedisConfig): { host: string; options: RedisOptions } {
+  const options: RedisOptions = {};
+  let host: string;
+  if (c.url) {
+    const u = new URL(c.url);
+    host = u.hostname.replace(/^\[|\]$/g, "");
+    options.host = host;
+    options.port = u.port ? Number(u.port) : 6379;
+    if (u.username) options.username = decodeURIComponent(u.username);
+    if (u.password) options.password = decodeURIComponent(u.password);
+    const db = u.pathname.replace(/^\//, "");
+    if (db) options.db = Number(db);
+    if (u.protocol === "rediss:") options.tls = {};
+  } else {
+    host = hostOf(c.address!);
+    options.host = host;
+    options.port = Number(c.address!.slice(c.address!.lastIndexOf(":") + 1));
+  }
+  if (c.username) options.username = c.username;
+  if (c.password !== undefined) options.password = c.password;
+  if (c.db !== undefined) options.db = c.db;
+  if (c.tls) options.tls = {};
+  return { host, options };
+}
+
+export class RedisPublisher implements Publisher {
+  #client: Redis | null = null;
+  #opening: Promise<Redis> | null = null;
+  #backoff = new Backoff();
+  #lastError = "";
+  #checked = false;
+  #endpoint: { host: string; options: RedisOptions };
+
+  constructor(readonly config: RedisConfig, readonly ctx: PublisherContext) {
+    this.#endpoint = endpoint(config);
+  }
+
+  healthy(): boolean {
+    return this.#client?.status === "ready";
+  }
+
+  async connect(signal: AbortSignal): Promise<void> {
+    await this.#ready(signal);
+  }
+
+  async close(): Promise<void> {
+    const c = this.#client;
+    this.#client = null;
+    this.#opening = null;
+    this.#backoff.succeeded();
+    if (c) {
+      await bounded(c.quit(), this.config.timeout_ms, undefined, "redis quit").catch(() => {});
+      c.disconnect();
+    }
+  }
+
+  async publish(batch: readonly Outgoing[], signal: AbortSignal): Promise<PublishResult[]> {
+    if (batch.length === 0) return [];
+    if (signal.aborted) return batch.map(() => failure("redis: publish aborted", false));
+    let client: Redis;
+    try {
+      client = await this.#ready(signal);
+    } catch (e) {
+      const r = e instanceof PublishError
+        ? failure(e.message, e.permanent, e.retryAfterMs)
+        : failure(`redis: ${errorMessage(e)}`, classifyRedis(e));
+      return batch.map(() => r);
+    }
+    const pipeline = client.pipeline();
+    for (const m of batch) pipeline.xadd(this.config.stream, ...this.#args(m));
+    let replies: [Error | null, unknown][] | null;
+    try {
+      replies = await bounded(
+        pipeline.exec(),
+        this.config.timeout_ms,
+        signal,
+        `redis XADD to ${this.config.stream}`,
+      );
+    } catch (e) {
+      const why = `redis: ${errorMessage(e)}`;
+      if (!signal.aborted) this.#drop(client, why);
+      return batch.map(() => failure(why, classifyRedis(e)));
+    }
+    if (!replies) {
+      const why = "redis: pipeline discarded (connection lost)";
+      this.#drop(client, why);
+      return batch.map(() => failure(why, false));
+    }
+    return batch.map((_, i) => {
+      const [err, id] = replies![i] ?? [new Error("no reply"), null];
+      if (err) {
+        const permanent = classifyRedis(err);
+        // A connection-level error on one command means the connection is in doubt.
+        if (!permanent && client.status !== "ready") this.#drop(client, err.message);
+        return failure(`redis: ${err.message}`, permanent);
+      }
+      if (id === null) {
+        return failure(
+          `redis: stream "${this.config.stream}" does not exist (create_stream is false)`,
+          true,
+        );
+      }
+      return { ok: true };
+    });
+  }
+
+  #args(m: Outgoing): (string | Buffer)[] {
+    const args: (string | Buffer)[] = [];
+    if (!this.config.create_stream) args.push("NOMKSTREAM");
+    if (this.config.maxlen) args.push("MAXLEN", "~", String(this.config.maxlen));
+    args.push(
+      "*",
+      "id",
+      m.id,
+      "event_id",
+      m.eventId,
+      "body",
+      Buffer.from(m.body.buffer, m.body.byteOffset, m.body.byteLength),
+      "headers",
+      JSON.stringify(m.headers),
+      "attempt",
+      String(m.attempt),
+    );
+    for (const [k, v] of Object.entries(this.config.fields ?? {})) args.push(k, v);
+    return args;
+  }
+
+  #drop(client: Redis, why: string, pause = true) {
+    if (this.#client === client) this.#client = null;
+    this.#lastError = why;
+    if (pause) this.#backoff.failed();
+    client.disconnect();
+  }
+
+  #ready(signal: AbortSignal): Promise<Redis> {
+    const c = this.#client;
+    if (c && c.status === "ready") return Promise.resolve(c);
+    // Found dead while idle (server restarted, idle timeout): reconnect at once.
+    if (c) this.#drop(c, `connection ${c.status}`, false);
+    this.#opening ??= this.#open().finally(() => (this.#opening = null));
+    return bounded(this.#opening, this.config.timeout_ms + 1_000, signal, "redis connect");
+  }
+
+  async #open(): Promise<Redis> {
+    const wait = this.#backoff.wait();
+    if (wait > 0) {
+      throw new PublishError(
+        `redis: not reconnecting for ${wait} ms after: ${this.#lastError}`,
+        false,
+        wait,
+      );
+    }
+    if (!this.#checked) {
+      try {
+        await this.ctx.checkHost(this.#endpoint.host);
+      } catch (e) {
+        throw new PublishError(`redis: host refused: ${errorMessage(e)}`, true);
+      }
+      this.#checked = true;
+    }
+    const t = this.config.timeout_ms;
+    const client = new Redis({
+      ...this.#endpoint.options,
+      lazyConnect: true,
+      connectTimeout: t,
+      commandTimeout: t,
+      maxRetriesPerRequest: 0,
+      enableOfflineQueue: false,
+      retryStrategy: () => null,
+      reconnectOnError: () => false,
+      autoResubscribe: false,
+      connectionName: "event-router",
+    });
+    // ioredis reports why a connection failed only as an "error" event; connect() itself
+    // rejects with "Connection is closed.". Keep the first cause for the message.
+    let cause: Error | null = null;
+    client.on("error", (e: Error) => {
+      cause ??= e;
+      this.ctx.log.debug("redis connection error", { error: e.message });
+    });
+    try {
+      await bounded(client.connect(), t, undefined, "redis connect");
+      this.#client = client;
+      this.#backoff.succeeded();
+      return client;
+    } catch (thrown) {
+      const e = cause ?? thrown;
+      client.disconnect();
+      const permanent = classifyRedis(e);
+      const msg = `redis: ${errorMessage(e)}`;
+      this.#lastError = msg;
+      const pause = this.#backoff.failed();
+      throw new PublishError(msg, permanent, permanent ? undefined : pause);
+    }
+  }
+}
+
+export const redisPublisherFactory: PublisherFactory<RedisConfig> = {
+  type: "redis",
+  parseConfig: parseRedisConfig,
+  create: (config, ctx) => new RedisPublisher(config, ctx),
+};
