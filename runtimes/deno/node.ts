@@ -195,7 +195,6 @@ export async function startNode(
   const server = Deno.serve({
     port: cfg.port,
     hostname: cfg.host,
-    signal: abort.signal,
     onListen: ({ hostname, port }) => {
       const host = hostname === "0.0.0.0" ? "127.0.0.1" : hostname;
       listening(`http://${host}:${port}`);

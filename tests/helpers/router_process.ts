@@ -34,13 +34,19 @@ export interface RouterProcess {
 }
 
 export async function startRouter(
-  opts: { dir?: string; port?: number; env?: Record<string, string>; timeoutMs?: number } = {},
+  opts: {
+    dir?: string;
+    port?: number;
+    env?: Record<string, string>;
+    timeoutMs?: number;
+    cwd?: string;
+  } = {},
 ): Promise<RouterProcess> {
   const dir = opts.dir ?? await Deno.makeTempDir({ prefix: "event-router-" });
   const port = opts.port ?? freePort();
   const child = new Deno.Command(DENO, {
     args: START_FLAGS,
-    cwd: ROOT,
+    cwd: opts.cwd ?? ROOT,
     env: {
       PORT: String(port),
       HOST: "127.0.0.1",
