@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import type { Harness } from "../helpers/app.ts";
 import { hashPassword } from "../../core/auth/password.ts";
 import { newId } from "../../core/model/ids.ts";
-import type { Envelope, Settlement } from "../../core/ports.ts";
+import type { Envelope, Logger, Settlement } from "../../core/ports.ts";
 import type { Scope } from "../../core/model/user.ts";
 
 export const ADMIN_SCOPE: Scope = { userId: "user_test_admin", role: "admin" };
@@ -194,4 +194,18 @@ export function post(
     headers,
     body,
   }, { remoteAddr: opts.remoteAddr ?? "127.0.0.1" }));
+}
+
+/** A logger that keeps what it is told, for tests that expect errors to be logged. */
+export function silentLogger(): Logger & { lines: Array<[string, string, unknown]> } {
+  const lines: Array<[string, string, unknown]> = [];
+  const make = (): Logger & { lines: typeof lines } => ({
+    lines,
+    debug: (m, f) => void lines.push(["debug", m, f]),
+    info: (m, f) => void lines.push(["info", m, f]),
+    warn: (m, f) => void lines.push(["warn", m, f]),
+    error: (m, f) => void lines.push(["error", m, f]),
+    child: () => make(),
+  });
+  return make();
 }
