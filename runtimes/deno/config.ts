@@ -22,6 +22,8 @@ export interface NodeConfig {
   retentionDays: number;
   trustProxy: boolean;
   nodeId?: string;
+  /** Upper bound of one publish call; leases are twice this. */
+  publishTimeoutMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -129,5 +131,6 @@ export function loadConfig(env: Source): NodeConfig {
     retentionDays: int(env, "RETENTION_DAYS", 7, 1, 3650),
     trustProxy: bool(env, "TRUST_PROXY", false),
     nodeId: env.NODE_ID || undefined,
+    publishTimeoutMs: int(env, "PUBLISH_TIMEOUT_MS", 30_000, 100, 600_000),
   };
 }

@@ -126,6 +126,10 @@ export async function startNode(
     metrics,
     owner,
     signal: abort.signal,
+    publishTimeoutMs: cfg.publishTimeoutMs,
+    // A node that dies holding deliveries gives them up when the lease ends: twice the
+    // longest publish, so a slow but live publish is never taken over.
+    leaseMs: cfg.publishTimeoutMs * 2,
   });
   const dispatchLoop = startLoop("dispatcher", () => dispatcher.runOnce(), {
     idleMs: 250,
@@ -139,6 +143,7 @@ export async function startNode(
     log: log.child({ component: "processor" }),
     metrics,
     owner,
+    leaseMs: cfg.publishTimeoutMs,
     onDeliveries: () => dispatchLoop.wake(),
   });
   const processLoop = startLoop("processor", () => processor.runOnce(), {

@@ -9,7 +9,9 @@ const README = new URL("../../README.md", import.meta.url);
 
 Deno.test("the README walkthrough brings up a working router", async () => {
   const text = await Deno.readTextFile(README);
-  const m = text.match(/<!-- walkthrough:start -->\s*```bash\n([\s\S]*?)```\s*<!-- walkthrough:end -->/);
+  const m = text.match(
+    /<!-- walkthrough:start -->\s*```bash\n([\s\S]*?)```\s*<!-- walkthrough:end -->/,
+  );
   assert.ok(m, "README has a walkthrough block");
   const dir = await Deno.makeTempDir({ prefix: "er-readme-" });
   // The walkthrough uses the defaults: the data folder ./data under the working directory.
@@ -26,7 +28,10 @@ Deno.test("the README walkthrough brings up a working router", async () => {
       stderr: "piped",
     }).output();
     const stdout = new TextDecoder().decode(out.stdout);
-    assert.ok(out.success, `walkthrough failed: ${stdout}\n${new TextDecoder().decode(out.stderr)}`);
+    assert.ok(
+      out.success,
+      `walkthrough failed: ${stdout}\n${new TextDecoder().decode(out.stderr)}`,
+    );
     const accepted = stdout.match(/accepted (evt_[a-z0-9]+)/);
     assert.ok(accepted, `walkthrough printed the event id: ${stdout}`);
     assert.equal(stdout.trim().split("\n").at(-1), "delivered");
