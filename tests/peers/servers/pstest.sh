@@ -29,6 +29,8 @@ build() {
     die "go build in $SRC failed"
   }
   mv "$BIN.tmp.$$" "$BIN"
+  # Binaries of older sources are no longer needed (a running one keeps its inode).
+  find "$CACHE" -maxdepth 1 -name 'pstest-*' ! -name "$(basename "$BIN")" ! -name '*.tmp.*' -delete
 }
 
 # A real gRPC ListTopics call (the binary's -probe mode), not just an open port.
