@@ -69,29 +69,6 @@ export function toResult(e: unknown, classify = classifyNetwork): PublishResult 
   return failure(errorMessage(e), classify(e));
 }
 
-const TRANSIENT_CODES = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ECONNABORTED",
-  "ETIMEDOUT",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "EHOSTDOWN",
-  "ENETDOWN",
-  "EPIPE",
-  "EAI_AGAIN",
-  "ENOTFOUND", // DNS can be briefly wrong; a permanently wrong host ends in the DLQ by attempts
-]);
-
-/** Whether `e` looks like a network-level error (always retriable). */
-export function isNetworkError(e: unknown): boolean {
-  const code = (e as { code?: unknown } | null)?.code;
-  if (typeof code === "string" && TRANSIENT_CODES.has(code)) return true;
-  if (e instanceof TimeoutError) return true;
-  const name = (e as { name?: unknown } | null)?.name;
-  return name === "TimeoutError" || name === "AbortError";
-}
-
 /** Default classification: permanent only for PublishError(permanent); unknown errors retry. */
 export function classifyNetwork(e: unknown): boolean {
   if (e instanceof PublishError) return e.permanent;

@@ -27,6 +27,7 @@ import type {
 import { Backoff, bounded, errorMessage, failure, hostOf, PublishError } from "../errors.ts";
 import { type KafkaConfig, parseKafkaConfig } from "./config.ts";
 import { compileKey, type KeyFn } from "./key.ts";
+import { guardedSocketFactory } from "./socket.ts";
 
 const PERMANENT_TYPES = new Set([
   "MESSAGE_TOO_LARGE",
@@ -95,7 +96,6 @@ export class KafkaPublisher implements Publisher {
   #backoff = new Backoff();
   #lastError = "";
   #key: KeyFn | null;
-  #checked = false;
 
   constructor(readonly config: KafkaConfig, readonly ctx: PublisherContext) {
     const t = config.timeout_ms;
@@ -118,6 +118,7 @@ export class KafkaPublisher implements Publisher {
       retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1_000 },
       logLevel: logLevel.WARN,
       logCreator: logCreator(ctx.log),
+      socketFactory: guardedSocketFactory((host) => ctx.checkHost(host)),
     });
   }
 
@@ -235,13 +236,10 @@ export class KafkaPublisher implements Publisher {
         wait,
       );
     }
-    if (!this.#checked) {
-      try {
-        for (const b of this.config.brokers) await this.ctx.checkHost(hostOf(b));
-      } catch (e) {
-        throw new PublishError(`kafka: broker host refused: ${errorMessage(e)}`, true);
-      }
-      this.#checked = true;
+    try {
+      for (const b of this.config.brokers) await this.ctx.checkHost(hostOf(b));
+    } catch (e) {
+      throw new PublishError(`kafka: broker host refused: ${errorMessage(e)}`, true);
     }
     const producer = this.#kafka.producer({
       idempotent: this.config.idempotent,

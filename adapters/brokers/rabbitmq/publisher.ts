@@ -186,6 +186,14 @@ export class RabbitmqPublisher implements Publisher {
       return ch;
     } catch (e) {
       const permanent = classifyRabbitmq(e);
+      // A channel that cannot be opened on a live-looking connection (a silently dead
+      // socket, until heartbeats notice) means the connection is in doubt: start over.
+      if (!permanent && this.#conn) {
+        const conn = this.#conn;
+        this.#conn = null;
+        this.#ch = null;
+        conn.close().catch(() => {});
+      }
       const msg = e instanceof PublishError ? e.message : `rabbitmq: ${errorMessage(e)}`;
       this.#lastError = msg;
       const pause = this.#backoff.failed();

@@ -65,7 +65,6 @@ export class RedisPublisher implements Publisher {
   #opening: Promise<Redis> | null = null;
   #backoff = new Backoff();
   #lastError = "";
-  #checked = false;
   #endpoint: { host: string; options: RedisOptions };
 
   constructor(readonly config: RedisConfig, readonly ctx: PublisherContext) {
@@ -187,13 +186,10 @@ export class RedisPublisher implements Publisher {
         wait,
       );
     }
-    if (!this.#checked) {
-      try {
-        await this.ctx.checkHost(this.#endpoint.host);
-      } catch (e) {
-        throw new PublishError(`redis: host refused: ${errorMessage(e)}`, true);
-      }
-      this.#checked = true;
+    try {
+      await this.ctx.checkHost(this.#endpoint.host);
+    } catch (e) {
+      throw new PublishError(`redis: host refused: ${errorMessage(e)}`, true);
     }
     const t = this.config.timeout_ms;
     const client = new Redis({

@@ -288,3 +288,31 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "redis: a host the address guard refuses fails permanently, without connecting",
+  ignore: gate.ignore,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const checked: string[] = [];
+    const guarded: PublisherContext = {
+      ...ctx,
+      checkHost: (host) => {
+        checked.push(host);
+        return Promise.reject(new Error(`${host} is a loopback address`));
+      },
+    };
+    const p = redisPublisherFactory.create(
+      redisPublisherFactory.parseConfig({ url: mustPeer("REDIS_URL"), stream: "s" }),
+      guarded,
+    );
+    try {
+      const rs = await p.publish(outgoing(2), new AbortController().signal);
+      for (const r of rs) assertFailed(r, true, /host refused: 127\.0\.0\.1 is a loopback address/);
+      assert.deepEqual(checked, ["127.0.0.1"]);
+    } finally {
+      await p.close();
+    }
+  },
+});

@@ -29,9 +29,11 @@ answers() {
 }
 
 fetch_jars() {
+  command -v java >/dev/null 2>&1 || apt_install openjdk-17-jre-headless
+  need_cmd java "install a Java 17 runtime (apt-get install openjdk-17-jre-headless)"
   if [ -f "$LIB/.complete" ]; then return 0; fi
+  command -v mvn >/dev/null 2>&1 || apt_install maven
   need_cmd mvn "install Maven (apt-get install maven)"
-  need_cmd java "install a JDK 17 (apt-get install openjdk-17-jre-headless)"
   mkdir -p "$JARS"
   cat >"$JARS/pom.xml" <<POM
 <project xmlns="http://maven.apache.org/POM/4.0.0">
