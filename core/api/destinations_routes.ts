@@ -4,18 +4,37 @@ import { ApiError, describeZodError, notFound } from "./errors.ts";
 import { Any, body, errors, idParam, json, security } from "./openapi_helpers.ts";
 import type { Mount } from "./env.ts";
 import type { AppDeps } from "../app_deps.ts";
+import type { Sealer } from "../ports.ts";
 import { type Destination, type DestinationBody, destinationBody } from "../model/destination.ts";
 import { pageQuery } from "../model/page.ts";
 import { newId } from "../model/ids.ts";
 import { findSecretPaths } from "../model/secret_fields.ts";
 import { keepMaskedPaths, maskPaths, openPaths, sealPaths } from "../crypto/seal_fields.ts";
 
-export function presentDestination(d: Destination) {
+/** Paths of every sealed string: a sealed URL no longer looks like a URL with a password. */
+function sealedPaths(
+  v: unknown,
+  sealer: Sealer,
+  path: (string | number)[] = [],
+): (string | number)[][] {
+  if (typeof v === "string") return sealer.isSealed(v) ? [path] : [];
+  if (!v || typeof v !== "object") return [];
+  return Object.entries(v).flatMap(([k, x]) =>
+    sealedPaths(x, sealer, [...path, Array.isArray(v) ? Number(k) : k])
+  );
+}
+
+const openConfig = (config: Record<string, unknown>, sealer: Sealer) =>
+  openPaths(config, sealedPaths(config, sealer), sealer);
+
+/** Masks the opened secrets, so the mask is the one an update may echo back (keepMaskedPaths). */
+export async function presentDestination(d: Destination, sealer: Sealer) {
+  const open = await openConfig(d.config, sealer);
   return {
     id: d.id,
     name: d.name,
     type: d.type,
-    config: maskPaths(d.config, findSecretPaths(d.config)),
+    config: maskPaths(open, findSecretPaths(open)),
     retry: d.retry ?? null,
     active: d.active,
     owner: d.owner,
@@ -28,9 +47,13 @@ export function presentDestination(d: Destination) {
 async function sealedConfig(deps: AppDeps, b: DestinationBody, stored?: Destination) {
   let config = b.config;
   if (stored) {
-    const open = await openPaths(stored.config, findSecretPaths(stored.config), deps.sealer);
+    const open = await openConfig(stored.config, deps.sealer);
     try {
-      config = keepMaskedPaths(config, open, findSecretPaths(config));
+      // the stored secret paths too: a masked URL no longer looks like one with a password
+      config = keepMaskedPaths(config, open, [
+        ...findSecretPaths(config),
+        ...findSecretPaths(open),
+      ]);
     } catch (e) {
       throw new ApiError(400, "invalid_body", `config.${(e as Error).message}`);
     }
@@ -42,10 +65,23 @@ async function sealedConfig(deps: AppDeps, b: DestinationBody, stored?: Destinat
   try {
     factory.parseConfig(config);
   } catch (e) {
-    const msg = e instanceof z.ZodError ? describeZodError(e, "config") : `config: ${e}`;
+    const msg = e instanceof z.ZodError ? describeZodError(e, "config") : configMessage(e);
     throw new ApiError(400, "invalid_body", msg);
   }
   return await sealPaths(config, findSecretPaths(config), deps.sealer);
+}
+
+/**
+ * Publishers' parseConfig throws `<type> config: url: ...; headers.x: ...`; the API names each
+ * field from the body's root instead: `config.url: ...; config.headers.x: ...`.
+ */
+function configMessage(e: unknown): string {
+  const text = e instanceof Error ? e.message : String(e);
+  const m = text.match(/^[\w-]+ config: ([\s\S]*)$/);
+  if (!m) return `config: ${text}`;
+  return m[1].split("; ").map((part) =>
+    part.startsWith("(config)") ? `config${part.slice(8)}` : `config.${part}`
+  ).join("; ");
 }
 
 export const mountDestinations: Mount = (app, deps) => {
@@ -62,7 +98,10 @@ export const mountDestinations: Mount = (app, deps) => {
     }),
     async (c) => {
       const page = await deps.store.listDestinations(c.get("scope"), c.req.valid("query"));
-      return c.json({ ...page, items: page.items.map(presentDestination) }, 200);
+      return c.json({
+        ...page,
+        items: await Promise.all(page.items.map((d) => presentDestination(d, deps.sealer))),
+      }, 200);
     },
   );
 
@@ -90,7 +129,7 @@ export const mountDestinations: Mount = (app, deps) => {
         updatedAt: now,
       };
       await deps.store.createDestination(d);
-      return c.json(presentDestination(d), 201);
+      return c.json(await presentDestination(d, deps.sealer), 201);
     },
   );
 
@@ -107,7 +146,7 @@ export const mountDestinations: Mount = (app, deps) => {
       const { id } = c.req.valid("param");
       const d = await deps.store.getDestination(c.get("scope"), id);
       if (!d) throw notFound("destination", id);
-      return c.json(presentDestination(d), 200);
+      return c.json(await presentDestination(d, deps.sealer), 200);
     },
   );
 
@@ -137,7 +176,7 @@ export const mountDestinations: Mount = (app, deps) => {
       };
       if (!(await deps.store.updateDestination(scope, d))) throw notFound("destination", id);
       deps.changed("destination", id);
-      return c.json(presentDestination(d), 200);
+      return c.json(await presentDestination(d, deps.sealer), 200);
     },
   );
 

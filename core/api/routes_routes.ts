@@ -4,6 +4,7 @@ import { ApiError, notFound } from "./errors.ts";
 import { Any, body, errors, idParam, json, security } from "./openapi_helpers.ts";
 import type { Mount } from "./env.ts";
 import type { AppDeps } from "../app_deps.ts";
+import type { Sealer } from "../ports.ts";
 import { type Route, type RouteBody, routeBody } from "../model/route.ts";
 import type { Scope } from "../model/user.ts";
 import { pageQuery } from "../model/page.ts";
@@ -13,8 +14,12 @@ import { parseSignatureConfig, signatureSecretPaths } from "../verify/signature_
 import { validateRouteDefinition } from "../delivery/route_plan.ts";
 import { dryRunRoute } from "../delivery/dry_run.ts";
 
-export function presentRoute(r: Route) {
-  const { signature_config, ...spec } = r.spec;
+/** Masks the opened secrets, so the mask is the one an update may echo back (keepMaskedPaths). */
+export async function presentRoute(r: Route, sealer: Sealer) {
+  const { signature_config: sealed, ...spec } = r.spec;
+  const signature_config = sealed
+    ? await openPaths(sealed, signatureSecretPaths(sealed), sealer)
+    : undefined;
   return {
     id: r.id,
     name: r.name,
@@ -80,7 +85,10 @@ export const mountRoutes: Mount = (app, deps) => {
     }),
     async (c) => {
       const page = await deps.store.listRoutes(c.get("scope"), c.req.valid("query"));
-      return c.json({ ...page, items: page.items.map(presentRoute) }, 200);
+      return c.json({
+        ...page,
+        items: await Promise.all(page.items.map((r) => presentRoute(r, deps.sealer))),
+      }, 200);
     },
   );
 
@@ -110,7 +118,7 @@ export const mountRoutes: Mount = (app, deps) => {
         updatedAt: now,
       };
       await deps.store.createRoute(r);
-      return c.json(presentRoute(r), 201);
+      return c.json(await presentRoute(r, deps.sealer), 201);
     },
   );
 
@@ -127,7 +135,7 @@ export const mountRoutes: Mount = (app, deps) => {
       const { id } = c.req.valid("param");
       const r = await deps.store.getRoute(c.get("scope"), id);
       if (!r) throw notFound("route", id);
-      return c.json(presentRoute(r), 200);
+      return c.json(await presentRoute(r, deps.sealer), 200);
     },
   );
 
@@ -157,7 +165,7 @@ export const mountRoutes: Mount = (app, deps) => {
       };
       if (!(await deps.store.updateRoute(scope, r))) throw notFound("route", id);
       deps.changed("route", id);
-      return c.json(presentRoute(r), 200);
+      return c.json(await presentRoute(r, deps.sealer), 200);
     },
   );
 
