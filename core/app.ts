@@ -4,6 +4,7 @@
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { Scalar } from "@scalar/hono-api-reference";
+import { HTTPException } from "hono/http-exception";
 import type { AppDeps } from "./app_deps.ts";
 import type { AppEnv } from "./api/env.ts";
 import { ApiError, describeZodError, errorBody, sendError } from "./api/errors.ts";
@@ -64,6 +65,11 @@ export function createApp(deps: AppDeps): CreatedApp {
     if (err instanceof ApiError) return sendError(c, err);
     if (err instanceof SyntaxError && c.req.header("content-type")?.includes("json")) {
       return c.json(errorBody("invalid_json", `body is not valid JSON: ${err.message}`), 400);
+    }
+    // Hono's own 4xx, e.g. the validator's "Malformed JSON in request body"
+    if (err instanceof HTTPException && err.status >= 400 && err.status < 500) {
+      const code = /json/i.test(err.message) ? "invalid_json" : "bad_request";
+      return c.json(errorBody(code, err.message), err.status);
     }
     deps.log.error("unhandled error", {
       request_id: c.get("requestId"),
