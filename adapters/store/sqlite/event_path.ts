@@ -184,16 +184,19 @@ export function eventPath(db: SqlClient) {
           ? "dead"
           : "pending";
         // Only the lease holder settles: a node whose lease expired must not overwrite the
-        // outcome of the node that took the delivery over.
+        // outcome (nor log an attempt) of the node that took the delivery over. The attempt
+        // goes first, while the lease is still visible; it is numbered after the last one
+        // logged, since a retried dead letter starts its `attempts` count again from 0.
+        stmts.push({
+          sql: `INSERT OR IGNORE INTO attempts (delivery_id, n, at, outcome, error, duration_ms)
+                SELECT id, (SELECT coalesce(max(n), 0) + 1 FROM attempts WHERE delivery_id = ?),
+                ?, ?, ?, ? FROM deliveries WHERE id = ? AND lease_owner = ?`,
+          params: [s.id, s.at, s.outcome, s.error ?? null, s.durationMs ?? null, s.id, owner],
+        });
         stmts.push({
           sql: `UPDATE deliveries SET status = ?, next_at = ?, last_error = ?, updated_at = ?,
                 lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?`,
           params: [status, s.nextAt ?? s.at, s.error ?? null, s.at, s.id, owner],
-        });
-        stmts.push({
-          sql: `INSERT OR IGNORE INTO attempts (delivery_id, n, at, outcome, error, duration_ms)
-                SELECT id, attempts, ?, ?, ?, ? FROM deliveries WHERE id = ?`,
-          params: [s.at, s.outcome, s.error ?? null, s.durationMs ?? null, s.id],
         });
       }
       await db.batch(stmts);
