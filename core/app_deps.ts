@@ -13,6 +13,8 @@ export interface AppDeps {
   tokenTtlSeconds: number;
   /** Destination types this node can deliver to; used to validate configs. */
   publishers: Record<string, PublisherFactory>;
+  /** Overrides for destinations owned by non-admin users (e.g. `file` confined to a folder). */
+  tenantPublishers?: Record<string, PublisherFactory>;
   /** Durable accept (group commit). Resolves only after the events are committed. */
   accept(events: Envelope[]): Promise<AcceptResult>;
   /** Called after a route or destination changes, so caches drop it. */

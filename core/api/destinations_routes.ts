@@ -7,6 +7,7 @@ import type { AppDeps } from "../app_deps.ts";
 import type { Sealer } from "../ports.ts";
 import { type Destination, type DestinationBody, destinationBody } from "../model/destination.ts";
 import { pageQuery } from "../model/page.ts";
+import type { Role } from "../model/user.ts";
 import { newId } from "../model/ids.ts";
 import { findSecretPaths } from "../model/secret_fields.ts";
 import { keepMaskedPaths, maskPaths, openPaths, sealPaths } from "../crypto/seal_fields.ts";
@@ -44,7 +45,12 @@ export async function presentDestination(d: Destination, sealer: Sealer) {
 }
 
 /** Validates the config with the type's own schema, then seals its secrets. */
-async function sealedConfig(deps: AppDeps, b: DestinationBody, stored?: Destination) {
+async function sealedConfig(
+  deps: AppDeps,
+  role: Role,
+  b: DestinationBody,
+  stored?: Destination,
+) {
   let config = b.config;
   if (stored) {
     const open = await openConfig(stored.config, deps.sealer);
@@ -58,7 +64,8 @@ async function sealedConfig(deps: AppDeps, b: DestinationBody, stored?: Destinat
       throw new ApiError(400, "invalid_body", `config.${(e as Error).message}`);
     }
   }
-  const factory = deps.publishers[b.type];
+  const factory = (role !== "admin" ? deps.tenantPublishers?.[b.type] : undefined) ??
+    deps.publishers[b.type];
   if (!factory) {
     throw new ApiError(400, "invalid_body", `type: ${b.type} is not available on this node`);
   }
@@ -122,7 +129,7 @@ export const mountDestinations: Mount = (app, deps) => {
         owner: c.get("scope").userId,
         name: b.name,
         type: b.type,
-        config: await sealedConfig(deps, b),
+        config: await sealedConfig(deps, c.get("scope").role, b),
         retry: b.retry,
         active: b.active,
         createdAt: now,
@@ -169,7 +176,7 @@ export const mountDestinations: Mount = (app, deps) => {
         ...stored,
         name: b.name,
         type: b.type,
-        config: await sealedConfig(deps, b, stored),
+        config: await sealedConfig(deps, scope.role, b, stored),
         retry: b.retry,
         active: b.active,
         updatedAt: Math.max(deps.clock.now(), stored.updatedAt + 1),

@@ -26,6 +26,8 @@ export function createPublisherPool(deps: {
   store: Store;
   sealer: Sealer;
   factories: Record<string, PublisherFactory>;
+  /** Overrides for destinations whose owner is not an admin. */
+  tenantFactories?: Record<string, PublisherFactory>;
   /** The outbound context for a destination owned by a user of this role. */
   context(role: Role): PublisherContext;
   /** Fills runtime defaults into a config (e.g. RABBITMQ_URL for a rabbitmq without url). */

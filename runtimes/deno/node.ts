@@ -16,7 +16,8 @@ import { createSealer } from "../../core/crypto/sealer.ts";
 import { createAddressPolicy } from "../../core/net/policy.ts";
 import { hashPassword } from "../../core/auth/password.ts";
 import { newId } from "../../core/model/ids.ts";
-import type { PublisherContext } from "../../core/ports.ts";
+import type { PublisherContext, PublisherFactory } from "../../core/ports.ts";
+import { createFilePublisherFactory } from "../../adapters/brokers/file/publisher.ts";
 import type { Store } from "../../core/store.ts";
 import { openStoreAsync } from "../../adapters/store/sqlite/store.ts";
 import { PUBLISHERS } from "../../adapters/brokers/registry.ts";
@@ -101,11 +102,16 @@ export async function startNode(
     };
   };
 
+  // Tenants' file destinations may only write inside <data>/files; admins anywhere.
+  const tenantPublishers = {
+    file: createFilePublisherFactory({ root: `${cfg.dataDir}/files` }) as PublisherFactory,
+  };
   const breakers = createCircuitBreakers();
   const pool = createPublisherPool({
     store,
     sealer,
     factories: PUBLISHERS,
+    tenantFactories: tenantPublishers,
     context,
     defaults: (type, config) =>
       type === "rabbitmq" && !config.url && cfg.rabbitmqUrl
@@ -177,6 +183,7 @@ export async function startNode(
     version: VERSION,
     tokenTtlSeconds: cfg.tokenTtlSeconds,
     publishers: PUBLISHERS,
+    tenantPublishers,
     accept: (events) => committer.accept(events),
     changed(kind, id) {
       if (kind === "destination") pool.invalidate(id);
