@@ -15,6 +15,9 @@ export interface AppDeps {
   publishers: Record<string, PublisherFactory>;
   /** Overrides for destinations owned by non-admin users (e.g. `file` confined to a folder). */
   tenantPublishers?: Record<string, PublisherFactory>;
+  /** Node defaults filled into a destination config before validation and use (e.g. the
+   * RABBITMQ_URL for a rabbitmq destination without `url`). */
+  configDefaults?(type: string, config: Record<string, unknown>): Record<string, unknown>;
   /** Durable accept (group commit). Resolves only after the events are committed. */
   accept(events: Envelope[]): Promise<AcceptResult>;
   /** Called after a route or destination changes, so caches drop it. */

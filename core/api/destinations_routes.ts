@@ -70,7 +70,7 @@ async function sealedConfig(
     throw new ApiError(400, "invalid_body", `type: ${b.type} is not available on this node`);
   }
   try {
-    factory.parseConfig(config);
+    factory.parseConfig(deps.configDefaults?.(b.type, config) ?? config);
   } catch (e) {
     const msg = e instanceof z.ZodError ? describeZodError(e, "config") : configMessage(e);
     throw new ApiError(400, "invalid_body", msg);

@@ -66,9 +66,68 @@ async function prepareSpec(deps: AppDeps, scope: Scope, b: RouteBody, stored?: R
       }
     }
   }
+  if (spec.queue && spec.destinations.length === 0) {
+    spec.destinations = [{ destination_id: await defaultRabbitmq(deps, scope, spec) }];
+  }
   const problem = validateRouteDefinition({ ...spec, id: stored?.id ?? "new", version: 0 });
   if (problem) throw new ApiError(400, "invalid_body", problem);
   return { ...spec, ...(sc ? { signature_config: sc } : {}) };
+}
+
+/**
+ * The seed README's shorthand: a route with `queue` (and optionally `exchange`, `routing_key`)
+ * and no destinations publishes to the node's default RabbitMQ (RABBITMQ_URL). It becomes a
+ * real rabbitmq destination of the owner, reused by routes with the same target, so it shows
+ * up, can be inspected and has its own retries and dead letters.
+ */
+async function defaultRabbitmq(
+  deps: AppDeps,
+  scope: Scope,
+  spec: { queue?: string; exchange?: string; routing_key?: string },
+): Promise<string> {
+  const config: Record<string, unknown> = { queue: spec.queue, declare: {} };
+  if (spec.exchange) config.exchange = spec.exchange;
+  if (spec.routing_key) config.routing_key = spec.routing_key;
+  const name = `default rabbitmq: ${spec.exchange ?? ""}/${spec.routing_key ?? spec.queue}`;
+  for (let offset = 0;; offset += 500) {
+    const page = await deps.store.listDestinations({ userId: scope.userId, role: "user" }, {
+      limit: 500,
+      offset,
+    });
+    const hit = page.items.find((d) =>
+      d.type === "rabbitmq" && d.name === name &&
+      JSON.stringify(d.config) === JSON.stringify(config)
+    );
+    if (hit) return hit.id;
+    if (page.items.length < 500) break;
+  }
+  const factory = deps.publishers.rabbitmq;
+  if (!factory) {
+    throw new ApiError(400, "invalid_body", "queue: this node has no rabbitmq destination type");
+  }
+  try {
+    factory.parseConfig(deps.configDefaults?.("rabbitmq", config) ?? config);
+  } catch (e) {
+    const why = e instanceof z.ZodError ? e.issues[0]?.message : (e as Error).message;
+    throw new ApiError(
+      400,
+      "invalid_body",
+      `queue: the default RabbitMQ cannot take it (is RABBITMQ_URL set?): ${why}`,
+    );
+  }
+  const now = deps.clock.now();
+  const id = newId("dest");
+  await deps.store.createDestination({
+    id,
+    owner: scope.userId,
+    name,
+    type: "rabbitmq",
+    config,
+    active: true,
+    createdAt: now,
+    updatedAt: now,
+  });
+  return id;
 }
 
 export const mountRoutes: Mount = (app, deps) => {

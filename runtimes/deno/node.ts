@@ -107,6 +107,10 @@ export async function startNode(
     file: createFilePublisherFactory({ root: `${cfg.dataDir}/files` }) as PublisherFactory,
   };
   const breakers = createCircuitBreakers();
+  const configDefaults = (type: string, config: Record<string, unknown>) =>
+    type === "rabbitmq" && !config.url && cfg.rabbitmqUrl
+      ? { ...config, url: cfg.rabbitmqUrl }
+      : config;
   const pool = createPublisherPool({
     store,
     sealer,
@@ -184,6 +188,7 @@ export async function startNode(
     tokenTtlSeconds: cfg.tokenTtlSeconds,
     publishers: PUBLISHERS,
     tenantPublishers,
+    configDefaults,
     accept: (events) => committer.accept(events),
     changed(kind, id) {
       if (kind === "destination") pool.invalidate(id);
