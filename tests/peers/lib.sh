@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared shell functions for the test-server scripts under tests/peers/.
 # Sourced by start.sh, stop.sh and servers/<name>.sh; defines no behaviour of its own.
 #

@@ -3,7 +3,9 @@
 # tests/peers/.run/kafka-jars/), one KRaft node acting as broker and controller.
 # Clients: PLAINTEXT on 127.0.0.1:9092; controller on 127.0.0.1:9093.
 set -euo pipefail
+# shellcheck disable=SC2034 # read by lib.sh
 PEER_NAME=kafka
+# shellcheck source=SCRIPTDIR/../lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 NAME=$(peer_name kafka)
 

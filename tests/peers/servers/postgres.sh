@@ -2,7 +2,9 @@
 # PostgreSQL for tests: Debian's server binaries, a cluster initdb'd under
 # tests/peers/.run/postgres/ as the postgres user, listening on 127.0.0.1:5432 only.
 set -euo pipefail
+# shellcheck disable=SC2034 # read by lib.sh
 PEER_NAME=postgres
+# shellcheck source=SCRIPTDIR/../lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 NAME=$(peer_name postgres)
 

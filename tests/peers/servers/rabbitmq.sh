@@ -3,7 +3,9 @@
 # 127.0.0.1:5672, node state and logs under tests/peers/.run/rabbitmq/. guest/guest works
 # because it connects over loopback. Quorum queues work on this single node.
 set -euo pipefail
+# shellcheck disable=SC2034 # read by lib.sh
 PEER_NAME=rabbitmq
+# shellcheck source=SCRIPTDIR/../lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 NAME=$(peer_name rabbitmq)
 
@@ -67,7 +69,7 @@ CONF
   if ! wait_until 90 "AMQP on $HOST:$PORT" answers; then
     alive "$(cat "$DIR/pid")" || log "rabbitmq-server exited"
     log_tail "$DIR/log/startup.log"
-    log_tail "$(ls "$DIR"/log/*.log 2>/dev/null | grep -v startup | head -n 1)"
+    log_tail "$DIR/log/$NODE.log"
     die "rabbitmq did not start"
   fi
   # The AMQP listener opens last in the boot sequence, so answering means ready.
@@ -77,8 +79,11 @@ CONF
   # Quorum queues need the quorum_queue feature flag (on by default for a new node); enable
   # every stable flag once, on the node's first boot. Flags persist in its database.
   if [ ! -f "$DIR/flags.done" ]; then
-    ctl enable_feature_flag all >/dev/null 2>&1 && touch "$DIR/flags.done" ||
+    if ctl enable_feature_flag all >/dev/null 2>&1; then
+      touch "$DIR/flags.done"
+    else
       warn "could not enable feature flags"
+    fi
   fi
   log "up on $HOST:$PORT (pid $(cat "$DIR/pid"), node $NODE)"
   env_out

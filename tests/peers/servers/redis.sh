@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Redis for tests: Debian's redis-server on 127.0.0.1:6379, state in tests/peers/.run/redis/.
 set -euo pipefail
+# shellcheck disable=SC2034 # read by lib.sh
 PEER_NAME=redis
+# shellcheck source=SCRIPTDIR/../lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 NAME=$(peer_name redis)
 
