@@ -5,6 +5,7 @@
 import { ConfigError, flagsToEnv, loadConfig, type NodeConfig } from "./runtimes/deno/config.ts";
 import { openConfiguredStore, startNode, VERSION } from "./runtimes/deno/node.ts";
 import { userCommand } from "./runtimes/deno/cli/user.ts";
+import { keysCommand } from "./runtimes/deno/cli/keys.ts";
 
 const HELP: Record<string, string> = {
   main: `event-router ${VERSION}: receive, route, reshape and deliver events at least once
@@ -15,6 +16,7 @@ Commands:
   serve              run the full node (default)
   migrate            apply database migrations and exit
   user add|passwd|list   manage users
+  keys rotate        re-seal every stored secret under a new encryption key
   route test         run a route over sample events and compare with expected outputs
   version            print the version
 
@@ -56,6 +58,10 @@ export async function main(args: string[]): Promise<number> {
         await store.close();
         console.log("migrations applied");
         return 0;
+      }
+      case "keys": {
+        const cfg = config(flagEnv);
+        return await keysCommand(sub, wantsHelp, cfg, () => openConfiguredStore(cfg));
       }
       case "user":
         return await userCommand(sub, wantsHelp, () => openConfiguredStore(config(flagEnv)));

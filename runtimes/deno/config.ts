@@ -56,17 +56,41 @@ function oneOf<T extends string>(src: Source, name: string, def: T, allowed: rea
   return raw.toLowerCase() as T;
 }
 
+/** The variables a flag may set; any other flag is left to the command that takes it. */
+export const CONFIG_VARIABLES = new Set([
+  "PORT",
+  "HOST",
+  "DATABASE_TYPE",
+  "DATABASE_PATH",
+  "DATABASE_URL",
+  "DATABASE_AUTH_TOKEN",
+  "DATABASE_SYNC",
+  "DATA_DIR",
+  "JWT_SECRET",
+  "ENCRYPTION_KEY",
+  "LOG_LEVEL",
+  "REDIS_ADDRESS",
+  "RABBITMQ_URL",
+  "ALLOW_PRIVATE_NETWORKS",
+  "MAX_BODY_BYTES",
+  "TOKEN_TTL_SECONDS",
+  "RETENTION_DAYS",
+  "TRUST_PROXY",
+  "NODE_ID",
+  "PUBLISH_TIMEOUT_MS",
+]);
+
 /** Flags like `--port 9000` or `--port=9000` map to env names (PORT). */
 export function flagsToEnv(args: string[]): { env: Source; rest: string[] } {
   const env: Source = {};
   const rest: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const m = args[i].match(/^--([a-z][a-z0-9-]*)(?:=(.*))?$/);
-    if (!m || m[1] === "help") {
+    const name = m?.[1].replaceAll("-", "_").toUpperCase();
+    if (!m || !name || !CONFIG_VARIABLES.has(name)) {
       rest.push(args[i]);
       continue;
     }
-    const name = m[1].replaceAll("-", "_").toUpperCase();
     const value = m[2] ??
       (args[i + 1] !== undefined && !args[i + 1].startsWith("--") ? args[++i] : "true");
     env[name] = value;
