@@ -50,6 +50,25 @@ wait_until() {
   done
 }
 
+# wait_up SECONDS DESCRIPTION PID COMMAND...: like wait_until, but gives up at once when the
+# process PID (the server being started) has exited.
+wait_up() {
+  local limit=$1 desc=$2 pid=$3
+  shift 3
+  local deadline=$((SECONDS + limit))
+  while ! "$@" >/dev/null 2>&1; do
+    if ! alive "$pid"; then
+      log "the server process (pid $pid) exited while waiting for $desc"
+      return 1
+    fi
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      log "gave up after ${limit}s waiting for $desc"
+      return 1
+    fi
+    sleep 0.5
+  done
+}
+
 # wait_for_port HOST PORT SECONDS
 wait_for_port() {
   wait_until "$3" "$1:$2 to accept connections" port_open "$1" "$2"

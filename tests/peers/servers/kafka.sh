@@ -140,11 +140,8 @@ do_start() {
     >"$DIR/pid"
   local pid
   pid=$(cat "$DIR/pid")
-  started() {
-    alive "$pid" || return 0 # stop waiting: it died (checked below)
-    grep -q "Kafka Server started" "$DIR/log/server.log" && answers
-  }
-  if ! wait_until 120 "kafka on $HOST:$PORT" started || ! alive "$pid"; then
+  started() { grep -q "Kafka Server started" "$DIR/log/server.log" && answers; }
+  if ! wait_up 120 "kafka on $HOST:$PORT" "$pid" started; then
     log_tail "$DIR/log/stdout.log" 20
     log_tail "$DIR/log/server.log"
     die "kafka did not start"

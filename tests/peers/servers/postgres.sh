@@ -26,7 +26,7 @@ bindir() {
 
 as_pg() { runuser -u postgres -- "$@"; }
 
-answers() { pg_isready -q -h "$HOST" -p "$PORT"; }
+answers() { pg_isready -q -t 3 -h "$HOST" -p "$PORT"; }
 
 env_out() {
   write_env "$NAME" \
@@ -77,7 +77,7 @@ do_start() {
     -c listen_addresses="$HOST" -c port="$PORT" -c unix_socket_directories="$SOCK" \
     -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 \
     >"$DIR/launcher.pid"
-  if ! wait_until 30 "postgres on $HOST:$PORT" answers; then
+  if ! wait_up 30 "postgres on $HOST:$PORT" "$(cat "$DIR/launcher.pid")" answers; then
     log_tail "$DIR/postgres.log"
     die "postgres did not start"
   fi

@@ -66,8 +66,7 @@ CONF
   node_env
   spawn "$DIR/log/startup.log" "$RMQ_BIN/rabbitmq-server" >"$DIR/pid"
   rm -f "$RABBITMQ_PID_FILE"
-  if ! wait_until 90 "AMQP on $HOST:$PORT" answers; then
-    alive "$(cat "$DIR/pid")" || log "rabbitmq-server exited"
+  if ! wait_up 90 "AMQP on $HOST:$PORT" "$(cat "$DIR/pid")" answers; then
     log_tail "$DIR/log/startup.log"
     log_tail "$DIR/log/$NODE.log"
     die "rabbitmq did not start"

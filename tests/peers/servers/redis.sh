@@ -11,7 +11,7 @@ HOST=127.0.0.1
 PORT=${REDIS_PORT:-6379}
 DIR="$RUN_DIR/$NAME"
 
-answers() { [ "$(redis-cli -h "$HOST" -p "$PORT" ping 2>/dev/null)" = "PONG" ]; }
+answers() { [ "$(timeout 2 redis-cli -h "$HOST" -p "$PORT" ping 2>/dev/null)" = "PONG" ]; }
 
 env_out() {
   write_env "$NAME" "REDIS_URL=redis://$HOST:$PORT" "REDIS_ADDRESS=$HOST:$PORT"
@@ -28,7 +28,7 @@ do_start() {
   # --daemonize no: we own the process and record its pid ourselves.
   spawn "$DIR/redis.log" redis-server --bind "$HOST" --port "$PORT" --dir "$DIR" --daemonize no \
     --save "" --appendonly no --protected-mode yes --logfile "$DIR/redis.log" >"$DIR/pid"
-  if ! wait_until 20 "redis PING on $HOST:$PORT" answers; then
+  if ! wait_up 20 "redis PING on $HOST:$PORT" "$(cat "$DIR/pid")" answers; then
     log_tail "$DIR/redis.log"
     die "redis did not start"
   fi
