@@ -12,7 +12,10 @@ import type { Scope } from "../../core/model/user.ts";
 export const ADMIN_SCOPE: Scope = { userId: "user_test_admin", role: "admin" };
 
 /** An admin created straight in the store with a cheap hash; returns its token and id. */
-export async function cheapAdmin(h: Harness, name = "root"): Promise<{ token: string; id: string }> {
+export async function cheapAdmin(
+  h: Harness,
+  name = "root",
+): Promise<{ token: string; id: string }> {
   const id = newId("user");
   const now = Date.now();
   await h.store.createUser({
@@ -174,11 +177,16 @@ export async function hmacSha256(key: Uint8Array | string, data: Uint8Array | st
     ["sign"],
   );
   return new Uint8Array(
-    await crypto.subtle.sign("HMAC", k, typeof data === "string" ? enc.encode(data) : data as BufferSource),
+    await crypto.subtle.sign(
+      "HMAC",
+      k,
+      typeof data === "string" ? enc.encode(data) : data as BufferSource,
+    ),
   );
 }
 
-export const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+export const hex = (b: Uint8Array) =>
+  Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 export const b64 = (b: Uint8Array) => btoa(String.fromCharCode(...b));
 
 /** A webhook request with raw bytes, from a chosen address. */

@@ -86,7 +86,12 @@ Deno.test("logout revokes the token", async () => {
     assert.deepEqual(await expectJson(h.call("POST", "/logout", undefined, token), 200), {
       ok: true,
     });
-    await expectError(h.call("GET", "/api/routes", undefined, token), 401, undefined, "unauthorized");
+    await expectError(
+      h.call("GET", "/api/routes", undefined, token),
+      401,
+      undefined,
+      "unauthorized",
+    );
     await expectError(h.call("POST", "/logout", undefined, token), 401);
     // only that token: another session of the same user goes on
     await expectJson(h.call("GET", "/api/routes", undefined, second), 200);
@@ -176,13 +181,15 @@ Deno.test("a user who must change the password gets 403 password_change_required
       200,
     );
     assert.equal(first.must_change_password, true);
-    for (const [method, path] of [
-      ["GET", "/api/routes"],
-      ["GET", "/api/destinations"],
-      ["GET", "/api/events"],
-      ["GET", "/api/stats"],
-      ["POST", "/api/destinations"],
-    ]) {
+    for (
+      const [method, path] of [
+        ["GET", "/api/routes"],
+        ["GET", "/api/destinations"],
+        ["GET", "/api/events"],
+        ["GET", "/api/stats"],
+        ["POST", "/api/destinations"],
+      ]
+    ) {
       await expectError(
         h.call(method, path, method === "POST" ? {} : undefined, first.token),
         403,

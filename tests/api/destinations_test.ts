@@ -51,7 +51,11 @@ Deno.test("destinations: create, get, list with paging, update, delete", async (
       assert.equal(page.items.length, offset === 4 ? 1 : 2);
       seen.push(...page.items.map((d: { id: string }) => d.id));
     }
-    assert.deepEqual(seen, all.items.map((d: { id: string }) => d.id), "pages follow the list order");
+    assert.deepEqual(
+      seen,
+      all.items.map((d: { id: string }) => d.id),
+      "pages follow the list order",
+    );
     const past = await expectJson(
       h.call("GET", "/api/destinations?limit=2&offset=10", undefined, token),
       200,
@@ -60,7 +64,11 @@ Deno.test("destinations: create, get, list with paging, update, delete", async (
     assert.equal(past.total, 5);
     await expectError(h.call("GET", "/api/destinations?limit=0", undefined, token), 400, "limit");
     await expectError(h.call("GET", "/api/destinations?limit=501", undefined, token), 400, "limit");
-    await expectError(h.call("GET", "/api/destinations?offset=-1", undefined, token), 400, "offset");
+    await expectError(
+      h.call("GET", "/api/destinations?offset=-1", undefined, token),
+      400,
+      "offset",
+    );
 
     const updated = await expectJson(
       h.call("PUT", `/api/destinations/${created.id}`, {
@@ -116,7 +124,10 @@ Deno.test("destinations: validation errors are 400 and name the field", async ()
       [{ name: "x", type: "carrier-pigeon" }, "type"],
       [{ name: "x", type: "http", config: { url: "ftp://example.com" } }, "config.url"],
       [{ name: "x", type: "http", config: {} }, "config.url"],
-      [{ name: "x", type: "http", config: { url: "https://e.com", timeout_ms: 0 } }, "config.timeout_ms"],
+      [
+        { name: "x", type: "http", config: { url: "https://e.com", timeout_ms: 0 } },
+        "config.timeout_ms",
+      ],
       [{ name: "x", type: "log", config: { pretty: "yes" } }, "config.pretty"],
       [{ name: "x", type: "log", retry: { max_attempts: 0 } }, "retry.max_attempts"],
       [{ name: "x", type: "log", active: "no" }, "active"],

@@ -136,20 +136,31 @@ Deno.test("events: list, filter, page, get with deliveries and attempts, replay"
     assert.equal(byDest[w.d1].attempts, 1);
     assert.equal(byDest[w.d1].event_id, w.e1.eventId);
     assert.equal(byDest[w.d1].body, '{"hello":"world"}');
-    assert.deepEqual(byDest[w.d1].attempt_log.map((a: { n: number; outcome: string }) => [a.n, a.outcome]), [
-      [1, "delivered"],
-    ]);
+    assert.deepEqual(
+      byDest[w.d1].attempt_log.map((a: { n: number; outcome: string }) => [a.n, a.outcome]),
+      [
+        [1, "delivered"],
+      ],
+    );
     assert.equal(byDest[w.d2].status, "dead");
     assert.equal(byDest[w.d2].last_error, "400 bad request");
     assert.equal(byDest[w.d2].attempt_log[0].error, "400 bad request");
-    const e2 = await expectJson(h.call("GET", `/api/events/${w.e2.eventId}`, undefined, w.token), 200);
-    const retrying = e2.deliveries.find((d: { destination_id: string }) => d.destination_id === w.d1);
+    const e2 = await expectJson(
+      h.call("GET", `/api/events/${w.e2.eventId}`, undefined, w.token),
+      200,
+    );
+    const retrying = e2.deliveries.find((d: { destination_id: string }) =>
+      d.destination_id === w.d1
+    );
     assert.equal(retrying.status, "pending");
     assert.ok(Date.parse(retrying.next_attempt_at) > Date.now() + 3000_000);
     await expectError(h.call("GET", "/api/events/evt_nope", undefined, w.token), 404, "evt_nope");
 
     assert.deepEqual(
-      await expectJson(h.call("POST", `/api/events/${w.e1.eventId}/replay`, undefined, w.token), 202),
+      await expectJson(
+        h.call("POST", `/api/events/${w.e1.eventId}/replay`, undefined, w.token),
+        202,
+      ),
       { id: w.e1.eventId, replayed: true },
     );
     assert.ok(woken >= 1, "replay wakes the processor");
@@ -186,7 +197,9 @@ Deno.test("dead letters: list, filter, stats, retry one, retry in bulk, discard"
     const stats = await expectJson(h.call("GET", "/api/dlq/stats", undefined, w.token), 200);
     assert.equal(stats.total, 2);
     assert.deepEqual(
-      stats.by_destination.map((r: { destination_id: string; count: number }) => [r.destination_id, r.count]).sort(),
+      stats.by_destination.map((
+        r: { destination_id: string; count: number },
+      ) => [r.destination_id, r.count]).sort(),
       [[w.d1, 1], [w.d2, 1]].sort(),
     );
     assert.deepEqual(
@@ -214,7 +227,11 @@ Deno.test("dead letters: list, filter, stats, retry one, retry in bulk, discard"
     assert.deepEqual((await q("")).sort(), [deadA, deadB].sort());
     const log = (await h.store.eventDeliveries(w.e1.eventId)).find((d) => d.id === deadA)!
       .attemptLog.map((a) => [a.outcome, a.error]);
-    assert.deepEqual(log, [["dead", "400 bad request"], ["dead", "410 gone"]], "both rounds logged");
+    assert.deepEqual(
+      log,
+      [["dead", "400 bad request"], ["dead", "410 gone"]],
+      "both rounds logged",
+    );
     assert.deepEqual(
       await expectJson(h.call("POST", "/api/dlq/retry", { destination_id: w.d1 }, w.token), 200),
       { retried: 1 },

@@ -92,7 +92,11 @@ Deno.test("routes: create, get, list with paging, update, delete", async () => {
       await expectJson(h.call("DELETE", `/api/routes/${created.id}`, undefined, token), 200),
       { deleted: true },
     );
-    await expectError(h.call("GET", `/api/routes/${created.id}`, undefined, token), 404, created.id);
+    await expectError(
+      h.call("GET", `/api/routes/${created.id}`, undefined, token),
+      404,
+      created.id,
+    );
     await expectError(h.call("DELETE", `/api/routes/${created.id}`, undefined, token), 404);
     await expectError(h.call("PUT", `/api/routes/${created.id}`, { name: "x" }, token), 404);
     assert.equal((await expectJson(h.call("GET", "/api/routes", undefined, token), 200)).total, 6);
@@ -119,7 +123,10 @@ Deno.test("routes: validation errors are 400 and name the field", async () => {
         "destinations.1.destination_id",
       ],
       [
-        { name: "x", destinations: [{ destination_id: dest.id, fallback_destination_id: missing }] },
+        {
+          name: "x",
+          destinations: [{ destination_id: dest.id, fallback_destination_id: missing }],
+        },
         "destinations.0.fallback_destination_id",
       ],
       [
@@ -136,7 +143,12 @@ Deno.test("routes: validation errors are 400 and name the field", async () => {
       assert.equal(e.code, "invalid_body", `${JSON.stringify(body)} -> ${e.message}`);
     }
     const unknown = await expectError(
-      h.call("POST", "/api/routes", { name: "x", destinations: [{ destination_id: missing }] }, token),
+      h.call(
+        "POST",
+        "/api/routes",
+        { name: "x", destinations: [{ destination_id: missing }] },
+        token,
+      ),
       400,
     );
     assert.ok(unknown.message.includes(missing), unknown.message);

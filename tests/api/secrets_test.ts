@@ -5,7 +5,15 @@
 import assert from "node:assert/strict";
 import { harness } from "../helpers/app.ts";
 import type { Harness } from "../helpers/app.ts";
-import { ADMIN_SCOPE, b64, createDestination, expectJson, hex, hmacSha256, post } from "./_helpers.ts";
+import {
+  ADMIN_SCOPE,
+  b64,
+  createDestination,
+  expectJson,
+  hex,
+  hmacSha256,
+  post,
+} from "./_helpers.ts";
 
 const SEALED = "sealed:v1:";
 
@@ -32,9 +40,27 @@ Deno.test("destination secrets: sealed at rest, masked in answers, kept on a mas
     const password = "Sup3r-S3cret-Pw";
     const amqpUrl = `amqp://router:${password}@broker.example:5672/vhost`;
     const cases = [
-      { type: "http", config: { url: "https://example.com/hook", secret: whsec }, field: "secret", clear: whsec, hidden: [whsec, whsec.slice(6)] },
-      { type: "http", config: { url: "https://example.com/hook", secret: "short-one" }, field: "secret", clear: "short-one", hidden: ["short-one"] },
-      { type: "rabbitmq", config: { url: amqpUrl, queue: "jobs" }, field: "url", clear: amqpUrl, hidden: [password] },
+      {
+        type: "http",
+        config: { url: "https://example.com/hook", secret: whsec },
+        field: "secret",
+        clear: whsec,
+        hidden: [whsec, whsec.slice(6)],
+      },
+      {
+        type: "http",
+        config: { url: "https://example.com/hook", secret: "short-one" },
+        field: "secret",
+        clear: "short-one",
+        hidden: ["short-one"],
+      },
+      {
+        type: "rabbitmq",
+        config: { url: amqpUrl, queue: "jobs" },
+        field: "url",
+        clear: amqpUrl,
+        hidden: [password],
+      },
     ];
     for (const c of cases) {
       const label = `${c.type}.${c.field}`;
@@ -57,7 +83,10 @@ Deno.test("destination secrets: sealed at rest, masked in answers, kept on a mas
       assert.equal(await h.deps.sealer.open(sealed), c.clear);
 
       // the UI sends back what it was shown: the stored secret stays
-      const got = await expectJson(h.call("GET", `/api/destinations/${created.id}`, undefined, token), 200);
+      const got = await expectJson(
+        h.call("GET", `/api/destinations/${created.id}`, undefined, token),
+        200,
+      );
       const echoRes = await h.call("PUT", `/api/destinations/${created.id}`, {
         name: `${label}-renamed`,
         type: got.type,
@@ -124,7 +153,10 @@ Deno.test("route signature secrets: sealed at rest, masked in answers, kept on a
       assert.ok(sealed.startsWith(SEALED), sealed);
       assert.equal(await h.deps.sealer.open(sealed), secret);
 
-      const got = await expectJson(h.call("GET", `/api/routes/${created.id}`, undefined, token), 200);
+      const got = await expectJson(
+        h.call("GET", `/api/routes/${created.id}`, undefined, token),
+        200,
+      );
       const echoRes = await h.call("PUT", `/api/routes/${created.id}`, {
         name: "renamed",
         signature_config: got.signature_config,

@@ -7,7 +7,10 @@ Deno.test("settings: everyone reads, only admins write, unknown keys are 400", a
   try {
     const admin = await cheapAdmin(h);
     const user = await h.tenant("settings-user");
-    assert.deepEqual(await expectJson(h.call("GET", "/api/settings", undefined, admin.token), 200), {});
+    assert.deepEqual(
+      await expectJson(h.call("GET", "/api/settings", undefined, admin.token), 200),
+      {},
+    );
     await expectError(
       h.call("POST", "/api/settings", { retention_days: 3 }, user.token),
       403,
@@ -112,7 +115,10 @@ Deno.test("health, openapi.json, docs, unknown paths, X-Request-Id", async () =>
           ["get", "post", "put", "delete", "patch"].includes(method),
           `${path}: unexpected key ${method}`,
         );
-        assert.ok(Object.keys((op as { responses: object }).responses).length > 0, `${method} ${path}`);
+        assert.ok(
+          Object.keys((op as { responses: object }).responses).length > 0,
+          `${method} ${path}`,
+        );
       }
     }
     assert.equal(spec.components.securitySchemes.bearerAuth.scheme, "bearer");
@@ -129,7 +135,9 @@ Deno.test("health, openapi.json, docs, unknown paths, X-Request-Id", async () =>
     const missing = await expectError(h.call("GET", "/nowhere"), 404, "/nowhere", "not_found");
     assert.ok(missing.message.includes("GET"));
 
-    const echoed = await h.call("GET", "/health", undefined, undefined, { "x-request-id": "req-42.a" });
+    const echoed = await h.call("GET", "/health", undefined, undefined, {
+      "x-request-id": "req-42.a",
+    });
     assert.equal(echoed.headers.get("x-request-id"), "req-42.a");
     await echoed.body?.cancel();
     const generated = await h.call("GET", "/health");

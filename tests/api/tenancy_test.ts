@@ -68,9 +68,12 @@ Deno.test("tenancy: destinations", async () => {
 
     // A's destination is untouched
     assert.deepEqual(await expectJson(h.call("GET", path, undefined, a.token), 200), destA);
-    assert.deepEqual(ids(await expectJson(h.call("GET", "/api/destinations", undefined, a.token), 200)), [
-      destA.id,
-    ]);
+    assert.deepEqual(
+      ids(await expectJson(h.call("GET", "/api/destinations", undefined, a.token), 200)),
+      [
+        destA.id,
+      ],
+    );
     // the admin sees both
     assert.equal((await expectJson(h.call("GET", path, undefined, admin.token), 200)).owner, a.id);
     const all = await expectJson(h.call("GET", "/api/destinations", undefined, admin.token), 200);
@@ -110,12 +113,22 @@ Deno.test("tenancy: routes", async () => {
 Deno.test("tenancy: events", async () => {
   const { h, admin, a, b, destA, destB, routeA, routeB } = await twoTenants();
   try {
-    const evA = await seedEvent(h, a.id, routeA.id, [{ destinationId: destA.id, final: "delivered" }]);
-    const evB = await seedEvent(h, b.id, routeB.id, [{ destinationId: destB.id, final: "delivered" }]);
+    const evA = await seedEvent(h, a.id, routeA.id, [{
+      destinationId: destA.id,
+      final: "delivered",
+    }]);
+    const evB = await seedEvent(h, b.id, routeB.id, [{
+      destinationId: destB.id,
+      final: "delivered",
+    }]);
     const path = `/api/events/${evA.eventId}`;
     await expectError(h.call("GET", path, undefined, b.token), 404, evA.eventId, "not_found");
     await expectError(h.call("POST", `${path}/replay`, undefined, b.token), 404);
-    assert.equal((await h.store.getEvent(ADMIN_SCOPE, evA.eventId))?.status, "processed", "not replayed");
+    assert.equal(
+      (await h.store.getEvent(ADMIN_SCOPE, evA.eventId))?.status,
+      "processed",
+      "not replayed",
+    );
     const listB = await expectJson(h.call("GET", "/api/events", undefined, b.token), 200);
     assert.deepEqual(ids(listB), [evB.eventId]);
     assert.equal(listB.total, 1);
@@ -175,7 +188,10 @@ Deno.test("tenancy: dead letters", async () => {
       { retried: 0 },
     );
     assert.deepEqual(
-      await expectJson(h.call("POST", "/api/dlq/retry", { destination_id: destA.id }, b.token), 200),
+      await expectJson(
+        h.call("POST", "/api/dlq/retry", { destination_id: destA.id }, b.token),
+        200,
+      ),
       { retried: 0 },
     );
     assert.deepEqual(
@@ -219,7 +235,9 @@ Deno.test("tenancy: stats", async () => {
     const sa = await expectJson(h.call("GET", "/api/stats", undefined, a.token), 200);
     const sb = await expectJson(h.call("GET", "/api/stats", undefined, b.token), 200);
     const sx = await expectJson(h.call("GET", "/api/stats", undefined, admin.token), 200);
-    const pick = (s: Record<string, number>) => [s.received, s.delivered, s.pending, s.retrying, s.dead];
+    const pick = (
+      s: Record<string, number>,
+    ) => [s.received, s.delivered, s.pending, s.retrying, s.dead];
     assert.deepEqual(pick(sa), [3, 1, 1, 0, 1]);
     assert.deepEqual(pick(sb), [1, 0, 1, 1, 0]);
     assert.deepEqual(pick(sx), [4, 1, 2, 1, 1]);

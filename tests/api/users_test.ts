@@ -8,7 +8,12 @@ Deno.test("users: admins only; create, list, duplicate 409, delete", async () =>
     const admin = await cheapAdmin(h);
     const user = await h.tenant("plain");
 
-    await expectError(h.call("GET", "/api/users", undefined, user.token), 403, undefined, "forbidden");
+    await expectError(
+      h.call("GET", "/api/users", undefined, user.token),
+      403,
+      undefined,
+      "forbidden",
+    );
     await expectError(
       h.call("POST", "/api/users", { username: "x-user", password: "password-1" }, user.token),
       403,
@@ -45,7 +50,12 @@ Deno.test("users: admins only; create, list, duplicate 409, delete", async () =>
       "password",
     );
     await expectError(
-      h.call("POST", "/api/users", { username: "no spaces!", password: "long-enough-1" }, admin.token),
+      h.call(
+        "POST",
+        "/api/users",
+        { username: "no spaces!", password: "long-enough-1" },
+        admin.token,
+      ),
       400,
       "username",
     );

@@ -65,7 +65,12 @@ Deno.test("webhook: unknown and inactive endpoints 404, wrong method 405 with Al
   const h = await harness();
   try {
     const { token } = await h.tenant("hook-404");
-    await expectError(post(h, "/webhook/wh_doesnotexist00000000000000", "{}"), 404, undefined, "not_found");
+    await expectError(
+      post(h, "/webhook/wh_doesnotexist00000000000000", "{}"),
+      404,
+      undefined,
+      "not_found",
+    );
     const inactive = await createRoute(h, token, { active: false });
     await expectError(post(h, inactive.endpoint, "{}"), 404);
 
@@ -78,7 +83,12 @@ Deno.test("webhook: unknown and inactive endpoints 404, wrong method 405 with Al
 
     // deactivating takes effect at once (the route cache is dropped on change)
     await expectJson(
-      h.call("PUT", `/api/routes/${live.id}`, { name: "live", method: "PUT", active: false }, token),
+      h.call(
+        "PUT",
+        `/api/routes/${live.id}`,
+        { name: "live", method: "PUT", active: false },
+        token,
+      ),
       200,
     );
     await expectError(post(h, live.endpoint, "{}", {}, { method: "PUT" }), 404);
@@ -244,7 +254,10 @@ Deno.test("webhook: a repeated webhook-id (standard_webhooks) answers 200 duplic
 
     // concurrent repeats sharing one group commit still make one event
     const concurrent = await Promise.all(
-      Array.from({ length: 5 }, async () => post(h, route.endpoint, body, await sign("msg_3", body))),
+      Array.from(
+        { length: 5 },
+        async () => post(h, route.endpoint, body, await sign("msg_3", body)),
+      ),
     );
     const statuses = concurrent.map((r) => r.status).sort();
     assert.deepEqual(statuses, [200, 200, 200, 200, 202]);
@@ -266,7 +279,11 @@ Deno.test("webhook: a response template echoes Slack's challenge", async () => {
     const res = await post(
       h,
       route.endpoint,
-      JSON.stringify({ type: "url_verification", token: "t", challenge: "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P" }),
+      JSON.stringify({
+        type: "url_verification",
+        token: "t",
+        challenge: "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P",
+      }),
       { "content-type": "application/json" },
     );
     assert.equal(res.status, 200);
@@ -295,7 +312,9 @@ Deno.test("webhook: a store failure answers 503 with Retry-After", async () => {
     const body = await res.json();
     assert.equal(body.error.code, "unavailable");
     assert.equal(body.error.message.includes("locked"), false, "no internals leaked");
-    assert.ok(log.lines.some(([level, msg]) => level === "error" && msg === "could not commit webhook"));
+    assert.ok(
+      log.lines.some(([level, msg]) => level === "error" && msg === "could not commit webhook"),
+    );
     assert.equal((await h.store.listEvents(ADMIN_SCOPE, {}, { limit: 50, offset: 0 })).total, 0);
   } finally {
     await h.close();
