@@ -125,6 +125,11 @@ Deno.test("flagsToEnv: --name value and --name=value map to env names; the rest 
   });
   assert.deepEqual(rest, ["serve", "--help", "extra"]);
   assert.deepEqual(flagsToEnv([]), { env: {}, rest: [] });
+  // flags that are not configuration (a subcommand's own) stay in the rest
+  assert.deepEqual(flagsToEnv(["--force", "--port", "1", "--role=admin"]), {
+    env: { PORT: "1" },
+    rest: ["--force", "--role=admin"],
+  });
   // flags override the environment
   const merged = loadConfig({ PORT: "1000", ...flagsToEnv(["--port=2000"]).env });
   assert.equal(merged.port, 2000);
