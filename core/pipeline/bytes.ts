@@ -2,7 +2,7 @@
 const enc = new TextEncoder();
 const strictDec = new TextDecoder("utf-8", { fatal: true });
 
-export function utf8(text: string): Uint8Array {
+export function utf8(text: string): Uint8Array<ArrayBuffer> {
   return enc.encode(text);
 }
 

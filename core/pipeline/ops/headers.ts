@@ -2,7 +2,16 @@
 import { z } from "zod";
 import { compileRef } from "../ref.ts";
 import { renderValue } from "../template.ts";
-import { defineOp, MutableString, op, type OpDef, OpError, RefString, TargetString, typeName } from "./op.ts";
+import {
+  defineOp,
+  MutableString,
+  op,
+  type OpDef,
+  OpError,
+  RefString,
+  TargetString,
+  typeName,
+} from "./op.ts";
 
 export const HEADER_OPS: OpDef[] = [
   defineOp(
@@ -38,7 +47,9 @@ export const HEADER_OPS: OpDef[] = [
     ),
     (cfg) => {
       if (cfg.map) {
-        const pairs = Object.entries(cfg.map).map(([h, p]) => [h.toLowerCase(), compileRef(p)] as const);
+        const pairs = Object.entries(cfg.map).map(([h, p]) =>
+          [h.toLowerCase(), compileRef(p)] as const
+        );
         return (w) => {
           for (const [h, ref] of pairs) {
             const v = ref.get(w);

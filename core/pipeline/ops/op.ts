@@ -99,8 +99,9 @@ export function valueOp<S extends z.ZodRawShape>(
   ) => (value: unknown, w: Working, env: OpEnv) => unknown,
 ): OpDef {
   const schema = op(name, { path: RefString, to: TargetString.optional(), ...shape })
-    .superRefine((cfg, ctx) => {
-      if (!cfg.to && isEventRef(cfg.path as string)) {
+    .superRefine((raw, ctx) => {
+      const cfg = raw as { path: string; to?: string };
+      if (!cfg.to && isEventRef(cfg.path)) {
         ctx.addIssue({
           code: "custom",
           path: ["to"],
@@ -110,8 +111,9 @@ export function valueOp<S extends z.ZodRawShape>(
     });
   return defineOp(name, summary, schema, (cfg) => {
     const fn = make(cfg as never);
-    const from = compileRef(cfg.path as string);
-    const to: Ref | null = cfg.to ? compileRef(cfg.to as string) : null;
+    const c = cfg as unknown as { path: string; to?: string };
+    const from = compileRef(c.path);
+    const to: Ref | null = c.to ? compileRef(c.to) : null;
     return (w, env) => {
       if (to) {
         const v = from.get(w);
@@ -134,17 +136,19 @@ export function asyncValueOp<S extends z.ZodRawShape>(
   ) => (value: unknown) => Promise<unknown>,
 ): OpDef {
   const schema = op(name, { path: RefString, to: TargetString.optional(), ...shape })
-    .superRefine((cfg, ctx) => {
-      if (/\*/.test(cfg.path as string)) {
+    .superRefine((raw, ctx) => {
+      const cfg = raw as { path: string; to?: string };
+      if (/\*/.test(cfg.path)) {
         ctx.addIssue({ code: "custom", path: ["path"], message: `${name} takes no wildcard` });
-      } else if (!cfg.to && isEventRef(cfg.path as string)) {
+      } else if (!cfg.to && isEventRef(cfg.path)) {
         ctx.addIssue({ code: "custom", path: ["to"], message: `"${cfg.path}" is read-only` });
       }
     });
   return defineOp(name, summary, schema, (cfg) => {
     const fn = make(cfg as never);
-    const from = compileRef(cfg.path as string);
-    const to = cfg.to ? compileRef(cfg.to as string) : from;
+    const c = cfg as unknown as { path: string; to?: string };
+    const from = compileRef(c.path);
+    const to = c.to ? compileRef(c.to) : from;
     return async (w) => {
       const v = from.get(w);
       if (v === undefined || v === null) return;
