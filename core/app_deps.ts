@@ -1,5 +1,6 @@
 import type { Clock, Envelope, Logger, Metrics, PublisherFactory, Sealer } from "./ports.ts";
 import type { AcceptResult, Store } from "./store.ts";
+import type { Planner } from "./delivery/planner.ts";
 
 /** Everything the runtime-agnostic app needs; each runtime builds this and calls createApp. */
 export interface AppDeps {
@@ -18,6 +19,8 @@ export interface AppDeps {
   /** Node defaults filled into a destination config before validation and use (e.g. the
    * RABBITMQ_URL for a rabbitmq destination without `url`). */
   configDefaults?(type: string, config: Record<string, unknown>): Record<string, unknown>;
+  /** Routing and pipeline: used at ingest for inline routes and by the dry run. */
+  planner: Planner;
   /** Durable accept (group commit). Resolves only after the events are committed. */
   accept(events: Envelope[]): Promise<AcceptResult>;
   /** Called after a route or destination changes, so caches drop it. */

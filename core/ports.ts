@@ -18,6 +18,16 @@ export interface Envelope {
   body: Uint8Array;
   /** Sender's id used for replay protection (e.g. webhook-id); unique per route when set. */
   dedupKey?: string | null;
+  /**
+   * Set when the event was already planned at ingest (routes without async stages): the
+   * event is stored with this outcome and its deliveries in the same transaction, so the
+   * processor has nothing left to do for it.
+   */
+  planned?: {
+    status: "processed" | "dropped";
+    error?: string | null;
+    deliveries: NewDelivery[];
+  };
 }
 
 /** What the processor produces for one destination; the dispatcher publishes it. */

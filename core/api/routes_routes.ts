@@ -281,7 +281,7 @@ export const mountRoutes: Mount = (app, deps) => {
         }
         sample = t;
       }
-      return c.json(await dryRunRoute(deps, r, sample), 200);
+      return c.json((await dryRunRoute(deps, r, sample)) as Record<string, never>, 200);
     },
   );
 };

@@ -2,7 +2,6 @@
 import type { AppDeps } from "../app_deps.ts";
 import type { Route } from "../model/route.ts";
 import type { Envelope } from "../ports.ts";
-import { fanOutPlanner } from "./planner.ts";
 
 export interface Sample {
   body?: unknown;
@@ -39,7 +38,8 @@ export function sampleEnvelope(route: Route, s: Sample | Envelope, now: number):
 
 export async function dryRunRoute(deps: AppDeps, route: Route, s: Sample | Envelope) {
   const e = sampleEnvelope(route, s, deps.clock.now());
-  const out = await fanOutPlanner.plan(route, e);
+  if (deps.planner.dryRun) return await deps.planner.dryRun(route, e);
+  const out = await deps.planner.plan(route, e);
   const dec = new TextDecoder();
   return {
     route_id: route.id,

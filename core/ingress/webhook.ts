@@ -6,6 +6,7 @@
 import type { Context } from "hono";
 import type { AppDeps } from "../app_deps.ts";
 import type { Envelope } from "../ports.ts";
+import type { Route } from "../model/route.ts";
 import { newId } from "../model/ids.ts";
 import { errorBody } from "../api/errors.ts";
 import { verifyRequest } from "../verify/mod.ts";
@@ -129,6 +130,7 @@ export function webhookHandler(deps: AppDeps, routes: RouteCache) {
       body,
       dedupKey,
     };
+    if (deps.planner.inline?.(route)) await planInline(deps, route, event);
     let duplicateOf: string | undefined;
     try {
       duplicateOf = (await deps.accept([event])).duplicates.get(event.id);
@@ -158,6 +160,36 @@ export function webhookHandler(deps: AppDeps, routes: RouteCache) {
     }
     return c.json({ id: event.id }, 202);
   };
+}
+
+/** Plans a route without async stages before the commit; anything unusual is left to the
+ * processor, which runs the same planner with its retry and dead-letter handling. */
+async function planInline(deps: AppDeps, route: Route, event: Envelope) {
+  let plan;
+  try {
+    plan = await deps.planner.plan(route, event);
+  } catch {
+    return;
+  }
+  if (plan.kind === "deliver") {
+    event.planned = {
+      status: "processed",
+      deliveries: plan.deliveries.map((d) => ({
+        id: newId("dlv"),
+        eventId: event.id,
+        tenant: event.tenant,
+        routeId: event.routeId,
+        destinationId: d.destinationId,
+        fallbackDestinationId: d.fallbackDestinationId ?? null,
+        body: d.body,
+        headers: d.headers,
+        key: d.key ?? null,
+        nextAt: event.receivedAt,
+      })),
+    };
+  } else if (plan.kind === "drop") {
+    event.planned = { status: "dropped", error: plan.reason, deliveries: [] };
+  }
 }
 
 function parseJson(body: Uint8Array, contentType = ""): unknown {

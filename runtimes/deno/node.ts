@@ -163,7 +163,7 @@ export async function startNode(
   });
   const committer = createGroupCommitter((events) => store.accept(events), {
     maxWaitMs: Number(Deno.env.get("GROUP_COMMIT_WAIT_MS") ?? 0),
-    onCommitted: () => processLoop.wake(),
+    onCommitted: () => (processLoop.wake(), dispatchLoop.wake()),
   });
 
   const retention = setInterval(async () => {
@@ -186,6 +186,7 @@ export async function startNode(
     clock,
     version: VERSION,
     tokenTtlSeconds: cfg.tokenTtlSeconds,
+    planner,
     publishers: PUBLISHERS,
     tenantPublishers,
     configDefaults,

@@ -12,6 +12,7 @@ import type { Metrics } from "../../core/ports.ts";
 import type { Store } from "../../core/store.ts";
 import { openStore } from "../../adapters/store/sqlite/store.ts";
 import { PUBLISHERS } from "../../adapters/brokers/registry.ts";
+import { fanOutPlanner } from "../../core/delivery/planner.ts";
 import { ensureAdmin } from "../../runtimes/deno/node.ts";
 import { createLogger } from "../../runtimes/deno/logger.ts";
 
@@ -66,6 +67,7 @@ export async function harness(overrides: Partial<AppDeps> = {}): Promise<Harness
     clock: { now: () => Date.now() },
     version: "test",
     tokenTtlSeconds: 3600,
+    planner: fanOutPlanner,
     publishers: PUBLISHERS,
     accept: (e) => committer.accept(e),
     changed: () => {},

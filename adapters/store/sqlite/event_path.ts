@@ -8,8 +8,14 @@ import type { Delivery, Envelope, NewDelivery, Settlement } from "../../../core/
 import type { AcceptResult, EventOutcome, StoredEvent } from "../../../core/store.ts";
 
 const INSERT_EVENT = `INSERT INTO events (id, tenant, route_id, source, received_at, method, path,
-  query, ip, headers, body, dedup_key, status, due_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,'accepted',?)
-  ON CONFLICT DO NOTHING RETURNING id`;
+  query, ip, headers, body, dedup_key, status, error, processed_at, due_at)
+  VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING RETURNING id`;
+
+/** A planned delivery goes in only if its event did (a duplicate event brings none). */
+const INSERT_PLANNED_DELIVERY = `INSERT INTO deliveries (id, event_id, tenant, route_id,
+  destination_id, fallback_destination_id, status, attempts, next_at, body, headers, key,
+  created_at, updated_at) SELECT ?,?,?,?,?,?,'pending',0,?,?,?,?,?,? WHERE EXISTS
+  (SELECT 1 FROM events WHERE id = ?) ON CONFLICT DO NOTHING`;
 
 const INSERT_DELIVERY = `INSERT INTO deliveries (id, event_id, tenant, route_id, destination_id,
   fallback_destination_id, status, attempts, next_at, body, headers, key, created_at, updated_at)
@@ -89,26 +95,39 @@ export function eventPath(db: SqlClient) {
     async accept(events: Envelope[]): Promise<AcceptResult> {
       const duplicates = new Map<string, string>();
       if (events.length === 0) return { duplicates };
-      const stmts: Stmt[] = events.map((e) => ({
-        sql: INSERT_EVENT,
-        params: [
-          e.id,
-          e.tenant,
-          e.routeId,
-          e.source,
-          e.receivedAt,
-          e.method,
-          e.path,
-          e.query,
-          e.ip,
-          JSON.stringify(e.headers),
-          e.body,
-          e.dedupKey ?? null,
-          e.receivedAt,
-        ] as SqlValue[],
-      }));
+      const stmts: Stmt[] = [];
+      const eventStmt: number[] = [];
+      const now = Date.now();
+      for (const e of events) {
+        eventStmt.push(stmts.length);
+        stmts.push({
+          sql: INSERT_EVENT,
+          params: [
+            e.id,
+            e.tenant,
+            e.routeId,
+            e.source,
+            e.receivedAt,
+            e.method,
+            e.path,
+            e.query,
+            e.ip,
+            JSON.stringify(e.headers),
+            e.body,
+            e.dedupKey ?? null,
+            e.planned?.status ?? "accepted",
+            e.planned?.error ?? null,
+            e.planned ? now : null,
+            e.receivedAt,
+          ] as SqlValue[],
+        });
+        for (const d of e.planned?.deliveries ?? []) {
+          const ins = insertDeliveryStmt(d, now);
+          stmts.push({ sql: INSERT_PLANNED_DELIVERY, params: [...ins.params!, e.id] });
+        }
+      }
       const res = await db.batch(stmts);
-      const missing = events.filter((_, i) => res[i].length === 0);
+      const missing = events.filter((_, i) => res[eventStmt[i]].length === 0);
       for (const e of missing) {
         const orig = await db.all<{ id: string }>(
           `SELECT id FROM events WHERE route_id IS ? AND dedup_key = ?`,
