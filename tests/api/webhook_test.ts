@@ -14,8 +14,7 @@ import {
 } from "./_helpers.ts";
 
 Deno.test("webhook: 202 with an evt_ id; raw bytes, headers, query and ip are stored", async () => {
-  let woken = 0;
-  const h = await harness({ wake: () => void woken++ });
+  const h = await harness();
   try {
     const { token, id: owner } = await h.tenant("hook-owner");
     const route = await createRoute(h, token);
@@ -40,7 +39,8 @@ Deno.test("webhook: 202 with an evt_ id; raw bytes, headers, query and ip are st
     assert.equal(e.path, route.endpoint);
     assert.equal(e.query, "a=1&b=two%20words");
     assert.equal(e.ip, "203.0.113.5");
-    assert.equal(e.status, "accepted");
+    // accepted for the processor, or already planned at ingest for a route without async stages
+    assert.ok(["accepted", "processed"].includes(e.status), e.status);
     assert.equal(e.headers["content-type"], "application/octet-stream");
     assert.equal(e.headers["x-custom-thing"], "Value-1");
     assert.equal(e.headers["authorization"], undefined, "the sender's credentials are dropped");
@@ -55,7 +55,6 @@ Deno.test("webhook: 202 with an evt_ id; raw bytes, headers, query and ip are st
     // an empty body is an event too
     const empty = await expectJson(post(h, route.endpoint, null), 202);
     assert.deepEqual((await h.store.getEvent(ADMIN_SCOPE, empty.id))?.body, new Uint8Array());
-    assert.equal(woken, 0, "ingest does not call the API's wake hook (group commit does)");
   } finally {
     await h.close();
   }
