@@ -232,6 +232,12 @@ export async function startNode(
       clearInterval(retention);
       await server.shutdown();
       await committer.drain();
+      const gc = committer.stats();
+      log.info("group commit totals", {
+        commits: gc.commits,
+        events: gc.events,
+        mean_batch: gc.commits ? Math.round(gc.events / gc.commits * 10) / 10 : 0,
+      });
       abort.abort();
       await Promise.allSettled([processLoop.done, dispatchLoop.done]);
       await pool.closeAll();
