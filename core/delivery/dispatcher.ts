@@ -68,10 +68,10 @@ export function createDispatcher(deps: DispatcherDeps) {
     let results;
     try {
       if (!entry.connected) {
-        await entry.publisher.connect(signal);
+        await untilAborted(entry.publisher.connect(signal), signal);
         entry.connected = true;
       }
-      results = await entry.publisher.publish(batch, signal);
+      results = await untilAborted(entry.publisher.publish(batch, signal), signal);
     } catch (e) {
       entry.connected = false;
       const error = signal.aborted && !deps.signal?.aborted
@@ -162,4 +162,17 @@ export function createDispatcher(deps: DispatcherDeps) {
       return due.length;
     },
   };
+}
+
+/** Settles with `p`, or rejects once `signal` aborts: a publisher that ignores it cannot hang us. */
+function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    p.catch(() => {});
+    return Promise.reject(signal.reason);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
 }
