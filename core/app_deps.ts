@@ -34,6 +34,8 @@ export interface AppDeps {
   };
   /** Extra liveness checks for /health (brokers, coordination). */
   healthChecks?: Record<string, () => Promise<boolean>>;
+  /** Called with the whole settings object after an admin changed it. */
+  settingsChanged?(settings: Record<string, unknown>): void;
   /** Renders the Prometheus exposition (the runtime owns the registry). */
   renderMetrics?: () => Promise<string>;
 }

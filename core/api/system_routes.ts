@@ -63,7 +63,14 @@ export const mountSettings: Mount = (app, deps) => {
     }),
     async (c) => {
       if (c.get("scope").role !== "admin") throw new ApiError(403, "forbidden", "admins only");
-      return c.json(await deps.store.setSettings(c.req.valid("json")), 200);
+      const patch = c.req.valid("json");
+      const saved = await deps.store.setSettings(patch);
+      if (patch.ingest_rate_per_second !== undefined) {
+        deps.ingest.globalRatePerSecond = patch.ingest_rate_per_second;
+      }
+      if (patch.ingest_burst !== undefined) deps.ingest.globalBurst = patch.ingest_burst;
+      deps.settingsChanged?.(saved);
+      return c.json(saved, 200);
     },
   );
 };

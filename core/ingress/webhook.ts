@@ -20,9 +20,18 @@ import { renderResponse, responseTemplateSchema } from "./response_template.ts";
 const DROP_HEADERS = new Set(["authorization", "cookie", "proxy-authorization"]);
 
 export function webhookHandler(deps: AppDeps, routes: RouteCache) {
-  const global = deps.ingest.globalRatePerSecond > 0
-    ? createRateLimiter({ rate: deps.ingest.globalRatePerSecond, burst: deps.ingest.globalBurst })
-    : null;
+  // The node-wide limit follows the settings: rebuilt when POST /api/settings changes it.
+  let globalKey = "";
+  let global: ReturnType<typeof createRateLimiter> | null = null;
+  const globalLimiter = () => {
+    const { globalRatePerSecond: rate, globalBurst: burst } = deps.ingest;
+    const key = `${rate}/${burst}`;
+    if (key !== globalKey) {
+      globalKey = key;
+      global = rate > 0 ? createRateLimiter({ rate, burst: Math.max(1, burst) }) : null;
+    }
+    return global;
+  };
   const perRoute = new Map<
     string,
     { key: string; limiter: ReturnType<typeof createRateLimiter> }
@@ -65,8 +74,9 @@ export function webhookHandler(deps: AppDeps, routes: RouteCache) {
       throw e;
     }
 
-    if (global) {
-      const g = global.take("global");
+    const limiter = globalLimiter();
+    if (limiter) {
+      const g = limiter.take("global");
       if (!g.ok) {
         return fail(c, 429, "rate_limited", "the node is over its ingest rate", {
           "Retry-After": String(g.retryAfterSeconds),

@@ -13,7 +13,7 @@ import { startLoop } from "../../core/delivery/loop.ts";
 import { createPublisherPool } from "../../core/delivery/publisher_pool.ts";
 import type { Planner } from "../../core/delivery/planner.ts";
 import { createSealer } from "../../core/crypto/sealer.ts";
-import { createAddressPolicy } from "../../core/net/policy.ts";
+import { type AddressPolicy, createAddressPolicy } from "../../core/net/policy.ts";
 import { hashPassword } from "../../core/auth/password.ts";
 import { newId } from "../../core/model/ids.ts";
 import type { PublisherContext, PublisherFactory } from "../../core/ports.ts";
@@ -85,14 +85,26 @@ export async function startNode(
   const clock = { now: () => Date.now() };
 
   const settings = await store.getSettings();
-  const policyFor = (allowPrivate: boolean) =>
-    createAddressPolicy({
-      allowPrivate,
-      allowHosts: (settings.allow_hosts as string[] | undefined) ?? [],
-      allowCidrs: (settings.allow_cidrs as string[] | undefined) ?? [],
+  // The tenants' address policy follows the admin's allow lists in settings: rebuilt when
+  // POST /api/settings changes them, without a restart.
+  let tenantPolicy: AddressPolicy;
+  const applySettings = (st: Record<string, unknown>) => {
+    tenantPolicy = createAddressPolicy({
+      allowPrivate: cfg.allowPrivateNetworks,
+      allowHosts: (st.allow_hosts as string[] | undefined) ?? [],
+      allowCidrs: (st.allow_cidrs as string[] | undefined) ?? [],
     });
-  const tenantFetch = createGuardedFetch(policyFor(cfg.allowPrivateNetworks));
-  const adminFetch = createGuardedFetch(policyFor(true));
+  };
+  applySettings(settings);
+  const livePolicy: AddressPolicy = {
+    get allowPrivate() {
+      return tenantPolicy.allowPrivate;
+    },
+    hostAllowed: (h) => tenantPolicy.hostAllowed(h),
+    check: (h, ips) => tenantPolicy.check(h, ips),
+  };
+  const tenantFetch = createGuardedFetch(livePolicy);
+  const adminFetch = createGuardedFetch(createAddressPolicy({ allowPrivate: true }));
   const context = (role: "admin" | "user"): PublisherContext => {
     const f = role === "admin" ? adminFetch : tenantFetch;
     return {
@@ -205,6 +217,7 @@ export async function startNode(
       globalBurst: Number(settings.ingest_burst ?? 1000),
     },
     healthChecks: { publishers: () => pool.healthy() },
+    settingsChanged: applySettings,
   };
   const { app } = createApp(deps);
 
