@@ -1,6 +1,7 @@
 /**
- * CIDR matching for IPv4 and IPv6 without any runtime API. IPv4-mapped IPv6 addresses
- * (`::ffff:10.1.2.3`) match IPv4 blocks, because dual-stack servers report them that way.
+ * CIDR matching for IPv4 and IPv6 without any runtime API. Both are compared as 16 bytes, IPv4
+ * in its IPv4-mapped form, so `::ffff:10.1.2.3` (what dual-stack servers report) matches
+ * `10.0.0.0/8`, and `::ffff:0:0/96` matches every IPv4 address.
  */
 
 export interface Cidr {
@@ -54,12 +55,14 @@ function parseV6(s: string): Uint8Array | null {
   return out;
 }
 
-/** The IPv4 part of `::ffff:a.b.c.d`, else the address unchanged. */
-function unmap(addr: Uint8Array): Uint8Array {
-  if (addr.length !== 16) return addr;
-  for (let i = 0; i < 10; i++) if (addr[i] !== 0) return addr;
-  if (addr[10] !== 0xff || addr[11] !== 0xff) return addr;
-  return addr.slice(12);
+/** IPv4 as its IPv4-mapped IPv6 form, so one comparison serves both families. */
+function to16(addr: Uint8Array): Uint8Array {
+  if (addr.length === 16) return addr;
+  const out = new Uint8Array(16);
+  out[10] = 0xff;
+  out[11] = 0xff;
+  out.set(addr, 12);
+  return out;
 }
 
 /** Parses "10.0.0.0/8", "2001:db8::/32" or a bare address (a /32 or /128 block). */
@@ -67,17 +70,17 @@ export function parseCidr(text: string): Cidr {
   const [addrText, bitsText, extra] = text.split("/");
   const parsed = extra === undefined ? parseIp(addrText) : null;
   if (!parsed) throw new Error(`invalid CIDR "${text}"`);
-  const net = unmap(parsed);
-  const max = net.length * 8;
-  const bits = bitsText === undefined ? max : /^\d{1,3}$/.test(bitsText) ? Number(bitsText) : -1;
-  if (bits < 0 || bits > max) throw new Error(`invalid prefix length in CIDR "${text}"`);
+  const max = parsed.length * 8;
+  const given = bitsText === undefined ? max : /^\d{1,3}$/.test(bitsText) ? Number(bitsText) : -1;
+  if (given < 0 || given > max) throw new Error(`invalid prefix length in CIDR "${text}"`);
+  const net = to16(parsed);
+  const bits = parsed.length === 4 ? given + 96 : given;
   return {
     source: text,
     contains(ip: string): boolean {
       const raw = parseIp(ip);
       if (!raw) return false;
-      const addr = unmap(raw);
-      if (addr.length !== net.length) return false;
+      const addr = to16(raw);
       let left = bits;
       for (let i = 0; left > 0; i++, left -= 8) {
         const mask = left >= 8 ? 0xff : (0xff << (8 - left)) & 0xff;

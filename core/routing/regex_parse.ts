@@ -48,6 +48,18 @@ function inRanges(ranges: readonly Range[], c: number): boolean {
   return false;
 }
 
+/** The UTF-16 code units not in `ranges` (sorted, non-overlapping input). */
+function complement(ranges: readonly Range[]): Range[] {
+  const out: Range[] = [];
+  let next = 0;
+  for (const [lo, hi] of [...ranges].sort((a, b) => a[0] - b[0])) {
+    if (lo > next) out.push([next, lo - 1]);
+    next = Math.max(next, hi + 1);
+  }
+  if (next <= 0xffff) out.push([next, 0xffff]);
+  return out;
+}
+
 export function isWordChar(c: number): boolean {
   return inRanges(WORD, c);
 }
@@ -180,8 +192,7 @@ export function parseRegex(pattern: string, ignoreCase: boolean): Parsed {
     if (ch === undefined) fail("trailing backslash");
     const cls = (ranges: Range[], neg: boolean) => {
       if (!inClass) return mk(ranges, neg);
-      if (!neg) return ranges;
-      return fail("negated class escape inside [] is not supported");
+      return neg ? complement(ranges) : ranges;
     };
     switch (ch) {
       case "d":
