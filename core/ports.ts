@@ -103,6 +103,9 @@ export interface Settlement {
   error?: string | null;
   nextAt?: number; // for retry
   durationMs?: number;
+  /** For "dead": the delivery that takes the work over (the route's fallback destination).
+   * Stored in the same transaction, and only if this settlement applied. */
+  fallback?: NewDelivery;
 }
 
 export interface Lease {

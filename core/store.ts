@@ -119,7 +119,8 @@ export interface Store {
     leaseMs: number,
     excludeDestinations?: string[],
   ): Promise<Delivery[]>;
-  settle(results: Settlement[], owner: string): Promise<void>;
+  /** Applies the settlements this owner still holds the lease for; resolves to their ids. */
+  settle(results: Settlement[], owner: string): Promise<string[]>;
   /** Moves a dead delivery's work to its fallback destination: inserts it, marks the old. */
   insertDeliveries(ds: NewDelivery[]): Promise<void>;
 

@@ -140,25 +140,27 @@ export function createDispatcher(deps: DispatcherDeps) {
           }
         }),
       );
-      await deps.store.settle(settlements, deps.owner);
-      // Work that died on its primary moves to the route's fallback destination.
+      // Work that died on its primary moves to the route's fallback destination, in the
+      // settle's own transaction and only where this node still held the lease.
       const byId = new Map(due.map((d) => [d.id, d]));
-      const fallbacks = settlements.filter((s) => s.outcome === "dead")
-        .map((s) => byId.get(s.id)!)
-        .filter((d) => d.fallbackDestinationId && d.fallbackDestinationId !== d.destinationId)
-        .map((d) => ({
+      for (const s of settlements) {
+        const d = byId.get(s.id);
+        if (s.outcome !== "dead" || !d?.fallbackDestinationId) continue;
+        if (d.fallbackDestinationId === d.destinationId) continue;
+        s.fallback = {
           id: newId("dlv"),
           eventId: d.eventId,
           tenant: d.tenant,
           routeId: d.routeId,
-          destinationId: d.fallbackDestinationId!,
+          destinationId: d.fallbackDestinationId,
           fallbackDestinationId: null,
           body: d.body,
           headers: d.headers,
           key: d.key,
           nextAt: deps.clock.now(),
-        }));
-      if (fallbacks.length) await deps.store.insertDeliveries(fallbacks);
+        };
+      }
+      await deps.store.settle(settlements, deps.owner);
       return due.length;
     },
   };

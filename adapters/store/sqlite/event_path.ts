@@ -17,6 +17,12 @@ const INSERT_PLANNED_DELIVERY = `INSERT INTO deliveries (id, event_id, tenant, r
   created_at, updated_at) SELECT ?,?,?,?,?,?,'pending',0,?,?,?,?,?,? WHERE EXISTS
   (SELECT 1 FROM events WHERE id = ?) ON CONFLICT DO NOTHING`;
 
+/** A fallback delivery goes in only if the settle just before it applied (changes() = 1). */
+const INSERT_FALLBACK_DELIVERY = `INSERT INTO deliveries (id, event_id, tenant, route_id,
+  destination_id, fallback_destination_id, status, attempts, next_at, body, headers, key,
+  created_at, updated_at) SELECT ?,?,?,?,?,?,'pending',0,?,?,?,?,?,? WHERE changes() = 1
+  ON CONFLICT DO NOTHING`;
+
 const INSERT_DELIVERY = `INSERT INTO deliveries (id, event_id, tenant, route_id, destination_id,
   fallback_destination_id, status, attempts, next_at, body, headers, key, created_at, updated_at)
   VALUES (?,?,?,?,?,?,'pending',0,?,?,?,?,?,?) ON CONFLICT DO NOTHING`;
@@ -193,8 +199,9 @@ export function eventPath(db: SqlClient) {
       );
     },
 
-    async settle(results: Settlement[], owner: string) {
-      if (results.length === 0) return;
+    async settle(results: Settlement[], owner: string): Promise<string[]> {
+      if (results.length === 0) return [];
+      const updates: number[] = [];
       const stmts: Stmt[] = [];
       for (const s of results) {
         const status = s.outcome === "delivered"
@@ -212,13 +219,21 @@ export function eventPath(db: SqlClient) {
                 ?, ?, ?, ? FROM deliveries WHERE id = ? AND lease_owner = ?`,
           params: [s.id, s.at, s.outcome, s.error ?? null, s.durationMs ?? null, s.id, owner],
         });
+        updates.push(stmts.length);
         stmts.push({
           sql: `UPDATE deliveries SET status = ?, next_at = ?, last_error = ?, updated_at = ?,
-                lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?`,
+                lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?
+                RETURNING id`,
           params: [status, s.nextAt ?? s.at, s.error ?? null, s.at, s.id, owner],
         });
+        if (s.fallback && s.outcome === "dead") {
+          // changes() is the row count of the UPDATE just above: no lease, no fallback.
+          const ins = insertDeliveryStmt(s.fallback, s.at);
+          stmts.push({ sql: INSERT_FALLBACK_DELIVERY, params: ins.params });
+        }
       }
-      await db.batch(stmts);
+      const res = await db.batch(stmts);
+      return updates.filter((i) => res[i].length > 0).map((i) => String(res[i][0].id));
     },
   };
 }
