@@ -242,28 +242,36 @@ export const RouteDefinitionSchema = z.object({
   pipeline: PipelineSchema.nullish(),
   destinations: z.array(DestinationEntrySchema).max(100).default([]),
 }).superRefine((r, ctx) => {
+  // Runs even when other fields failed (see `when`), so the input may be malformed: every
+  // access is defensive, and every problem is reported in one answer.
+  const dests = Array.isArray(r.destinations) ? r.destinations : [];
   const ids = new Set<string>();
-  r.destinations.forEach((d, i) => {
-    if (ids.has(d.destination_id)) {
+  dests.forEach((d, i) => {
+    const id = (d as { destination_id?: unknown })?.destination_id;
+    if (typeof id !== "string") return;
+    if (ids.has(id)) {
       ctx.addIssue({
         code: "custom",
         path: ["destinations", i, "destination_id"],
-        message: `destination "${d.destination_id}" is listed twice`,
+        message: `destination "${id}" is listed twice`,
       });
     }
-    ids.add(d.destination_id);
+    ids.add(id);
   });
-  r.rules?.forEach((rule, i) =>
-    rule.destinations?.forEach((id, k) => {
-      if (!ids.has(id)) {
+  const rules = Array.isArray(r.rules) ? r.rules : [];
+  rules.forEach((rule, i) => {
+    const list = (rule as { destinations?: unknown })?.destinations;
+    if (!Array.isArray(list)) return;
+    list.forEach((id, k) => {
+      if (typeof id === "string" && !ids.has(id)) {
         ctx.addIssue({
           code: "custom",
           path: ["rules", i, "destinations", k],
           message: `"${id}" is not one of the route's destinations`,
         });
       }
-    })
-  );
-});
+    });
+  });
+}, { when: (payload) => typeof payload.value === "object" && payload.value !== null });
 export type RouteDefinition = z.input<typeof RouteDefinitionSchema>;
 export type ParsedRouteDefinition = z.output<typeof RouteDefinitionSchema>;

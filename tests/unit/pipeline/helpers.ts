@@ -27,8 +27,7 @@ export function event(over: Partial<PipelineEvent> = {}): PipelineEvent {
 }
 
 export function deps(over: Partial<PipelineDeps> = {}): PipelineDeps & { state: MemoryState } {
-  let now = T0;
-  const clock = over.now ?? (() => now);
+  const clock = over.now ?? (() => T0);
   const state = (over.state as MemoryState | undefined) ?? new MemoryState(clock);
   return {
     fetch: (() => Promise.reject(new Error("network disabled in tests"))) as typeof fetch,
