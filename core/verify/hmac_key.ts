@@ -11,12 +11,31 @@ const MAX_KEYS = 1024;
 const cache = new Map<string, Promise<CryptoKey>>();
 const encoder = new TextEncoder();
 
+/** A synchronous native HMAC a runtime may provide (e.g. node:crypto on the full node). */
+export type HmacProvider = (
+  hash: HmacHash,
+  secret: string | Uint8Array,
+  data: Uint8Array,
+) => Uint8Array;
+
+let provider: HmacProvider | null = null;
+
+/**
+ * Installs a runtime's native HMAC. Web Crypto's `sign` is asynchronous and, in Deno, hops to
+ * a worker thread per call: on a loaded 2-core machine that costs about 30% of webhook
+ * throughput, where a synchronous native HMAC of a 1 KiB body costs a few microseconds.
+ */
+export function setHmacProvider(p: HmacProvider | null): void {
+  provider = p;
+}
+
 /** The HMAC of `data` under `secret` (UTF-8 text, or raw bytes for base64-encoded secrets). */
 export async function hmac(
   hash: HmacHash,
   secret: string | Uint8Array,
   data: Uint8Array,
 ): Promise<Uint8Array> {
+  if (provider) return provider(hash, secret, data);
   const key = await importKey(hash, secret);
   return new Uint8Array(await crypto.subtle.sign("HMAC", key, data as Uint8Array<ArrayBuffer>));
 }
