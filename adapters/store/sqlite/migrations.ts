@@ -109,4 +109,24 @@ CREATE TABLE state (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires_at INTEGE
 CREATE TABLE leases (name TEXT PRIMARY KEY, owner TEXT NOT NULL, until INTEGER NOT NULL);
 `,
   },
+  {
+    id: 2,
+    name: "pipeline_state",
+    sql: `
+CREATE TABLE pipeline_values (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires_at INTEGER);
+CREATE TABLE pipeline_buckets (
+  key TEXT PRIMARY KEY,
+  count INTEGER NOT NULL,
+  sum REAL NOT NULL,
+  items TEXT NOT NULL,
+  ids TEXT NOT NULL,
+  first_at INTEGER NOT NULL,
+  due_at INTEGER,
+  expires_at INTEGER,
+  meta TEXT NOT NULL,
+  sealed INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX pipeline_buckets_due ON pipeline_buckets(due_at) WHERE due_at IS NOT NULL;
+`,
+  },
 ];
