@@ -8,6 +8,7 @@ import type { Destination } from "./model/destination.ts";
 import type { Page, PageQuery } from "./model/page.ts";
 import type { Route } from "./model/route.ts";
 import type { Role, Scope, User } from "./model/user.ts";
+import type { AggregateState } from "./pipeline/aggregate_state.ts";
 
 export interface AcceptResult {
   /** Ids of envelopes whose dedupKey was already seen: map envelope id -> original event id. */
@@ -152,4 +153,6 @@ export interface Store {
   tryLease(name: string, owner: string, ttlMs: number, now: number): Promise<boolean>;
   releaseLease(name: string, owner: string): Promise<void>;
   purgeDelivered(olderThan: number): Promise<number>;
+  /** Where pipeline aggregation keeps its windows, batches and dedup keys. */
+  pipelineState?(): AggregateState;
 }

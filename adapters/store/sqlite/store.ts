@@ -6,6 +6,7 @@
 import type { SqlClient } from "../sql/client.ts";
 import type { Store } from "../../../core/store.ts";
 import { MIGRATIONS } from "./migrations.ts";
+import { SqlAggregateState } from "./aggregate_state.ts";
 import { drizzleOver, entityQueries } from "./entities.ts";
 import { eventPath } from "./event_path.ts";
 import { historyQueries } from "./queries.ts";
@@ -14,7 +15,9 @@ import { openLibsql } from "./libsql_client.ts";
 import { openWorkerSqlite } from "./worker_sqlite_client.ts";
 
 export function createSqlStore(client: SqlClient): Store {
+  let state: SqlAggregateState | undefined;
   return {
+    pipelineState: () => (state ??= new SqlAggregateState(client)),
     kind: client.driver,
     ...entityQueries(drizzleOver(client)),
     ...eventPath(client),
