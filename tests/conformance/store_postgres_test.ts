@@ -1,0 +1,145 @@
+/**
+ * The Store contract on a real PostgreSQL (tests/peers/start.sh; POSTGRES_URL). Every store the
+ * suite opens works in its own fresh schema (search_path), dropped when the store closes, so
+ * parallel runs and reruns never see each other's rows.
+ */
+import assert from "node:assert/strict";
+import postgres from "postgres";
+import { openPostgresStore } from "../../adapters/store/postgres/store.ts";
+import type { Store } from "../../core/store.ts";
+import { mustPeer, needs } from "../helpers/peers.ts";
+import { storeSuite } from "./store_suite.ts";
+
+const opts = needs("POSTGRES_URL");
+const run = `er_test_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
+let n = 0;
+
+/** Runs one statement on a short-lived admin connection (no pool left behind). */
+async function admin(text: string) {
+  const sql = postgres(mustPeer("POSTGRES_URL"), { max: 1, onnotice: () => {} });
+  try {
+    await sql.unsafe(text);
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
+/** A store on a fresh schema of its own; closing it drops the schema. */
+async function openFresh(): Promise<Store> {
+  const schema = `${run}_${++n}`;
+  await admin(`CREATE SCHEMA "${schema}"`);
+  const s = await openPostgresStore(mustPeer("POSTGRES_URL"), { schema, max: 4 });
+  return {
+    ...s,
+    async close() {
+      try {
+        await s.close();
+      } finally {
+        await admin(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      }
+    },
+  };
+}
+
+if (opts.ignore) {
+  Deno.test({ name: "store postgres: conformance suite", ignore: true, fn() {} });
+} else {
+  storeSuite("postgres", openFresh);
+}
+
+Deno.test({
+  name: "store postgres: the suite runs on the postgres driver",
+  ...opts,
+  async fn() {
+    const s = await openFresh();
+    try {
+      assert.equal(s.kind, "postgres");
+      await s.migrate();
+      await s.ping();
+    } finally {
+      await s.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "store postgres: nodes migrating at once apply each migration once",
+  ...opts,
+  async fn() {
+    const schema = `${run}_${++n}`;
+    await admin(`CREATE SCHEMA "${schema}"`);
+    const stores = await Promise.all(
+      [1, 2, 3, 4].map(() => openPostgresStore(mustPeer("POSTGRES_URL"), { schema, max: 2 })),
+    );
+    try {
+      await Promise.all(stores.map((s) => s.migrate()));
+      await stores[0].migrate();
+      assert.equal(await stores[1].countUsers(), 0);
+      const check = postgres(mustPeer("POSTGRES_URL"), { max: 1 });
+      try {
+        const rows = await check.unsafe(`SELECT id FROM "${schema}".schema_migrations`);
+        assert.deepEqual(rows.map((r) => Number(r.id)), [1]);
+      } finally {
+        await check.end({ timeout: 5 });
+      }
+    } finally {
+      await Promise.all(stores.map((s) => s.close()));
+      await admin(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    }
+  },
+});
+
+Deno.test({
+  name: "store postgres: concurrent claims by several nodes never share a row",
+  ...opts,
+  async fn() {
+    const s = await openFresh();
+    const other = await openPostgresStore(mustPeer("POSTGRES_URL"), {
+      schema: `${run}_${n}`,
+      max: 4,
+    });
+    try {
+      await s.migrate();
+      const T0 = 1_700_000_000_000;
+      const enc = new TextEncoder();
+      const events = Array.from({ length: 200 }, (_, i) => ({
+        id: `evt_claim_${i}`,
+        tenant: "user_t",
+        routeId: "route_1",
+        source: "webhook",
+        receivedAt: T0 + i,
+        method: "POST",
+        path: "/webhook/wh_x",
+        query: "",
+        ip: "127.0.0.1",
+        headers: {},
+        body: enc.encode(String(i)),
+        planned: {
+          status: "processed" as const,
+          deliveries: [{
+            id: `dlv_claim_${i}`,
+            eventId: `evt_claim_${i}`,
+            tenant: "user_t",
+            routeId: "route_1",
+            destinationId: "dest_1",
+            body: enc.encode(String(i)),
+            headers: {},
+            nextAt: T0,
+          }],
+        },
+      }));
+      await s.accept(events);
+      const claims = await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          (i % 2 ? other : s).claimDue(T0 + 1000, 40, `node-${i}`, 60_000)),
+      );
+      const ids = claims.flat().map((d) => d.id);
+      assert.equal(ids.length, 200, "every delivery claimed");
+      assert.equal(new Set(ids).size, 200, "no delivery claimed twice");
+      assert.ok(claims.every((c) => c.length <= 40), "each claim within its limit");
+    } finally {
+      await other.close();
+      await s.close();
+    }
+  },
+});
