@@ -7,6 +7,7 @@
 import type { CompiledRoute } from "./compile.ts";
 import type { Working } from "./ref.ts";
 import type { PipelineEvent } from "./types.ts";
+import { cloneJson } from "./clone.ts";
 
 export async function checkAtIngress(
   route: CompiledRoute,
@@ -19,7 +20,7 @@ export async function checkAtIngress(
     lead.push(s);
   }
   if (!lead.some((s) => s.type === "validate")) return { ok: true };
-  const w: Working = { body: structuredClone(event.body), headers: {}, meta: {}, event };
+  const w: Working = { body: cloneJson(event.body), headers: {}, meta: {}, event };
   for (const s of lead) {
     try {
       const r = await s.run(w, {

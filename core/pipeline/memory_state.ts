@@ -4,6 +4,7 @@
  * stored copy, as with a real store.
  */
 import type { AggregateState, AppendOptions, Bucket, BucketEntry } from "./aggregate_state.ts";
+import { cloneJson } from "./clone.ts";
 
 interface Value {
   value: unknown;
@@ -36,17 +37,17 @@ export class MemoryState implements AggregateState {
 
   get(key: string): Promise<unknown> {
     const v = this.#live(key);
-    return Promise.resolve(v ? structuredClone(v.value) : undefined);
+    return Promise.resolve(v ? cloneJson(v.value) : undefined);
   }
 
   set(key: string, value: unknown, expiresAt?: number): Promise<void> {
-    this.#values.set(key, { value: structuredClone(value), expiresAt: expiresAt ?? null });
+    this.#values.set(key, { value: cloneJson(value), expiresAt: expiresAt ?? null });
     return Promise.resolve();
   }
 
   setIfAbsent(key: string, value: unknown, expiresAt?: number): Promise<boolean> {
     if (this.#live(key)) return Promise.resolve(false);
-    this.#values.set(key, { value: structuredClone(value), expiresAt: expiresAt ?? null });
+    this.#values.set(key, { value: cloneJson(value), expiresAt: expiresAt ?? null });
     return Promise.resolve(true);
   }
 
@@ -80,7 +81,7 @@ export class MemoryState implements AggregateState {
         firstAt: opts.now,
         dueAt: opts.dueAt ?? null,
         expiresAt: null,
-        meta: structuredClone(opts.meta ?? {}),
+        meta: cloneJson(opts.meta ?? {}),
         sealed: false,
         ids: new Set(),
       };
@@ -92,7 +93,7 @@ export class MemoryState implements AggregateState {
       b.count++;
       b.sum += entry.value ?? 0;
       if (entry.item !== undefined && b.items.length < (opts.maxItems ?? 10_000)) {
-        b.items.push(structuredClone(entry.item));
+        b.items.push(cloneJson(entry.item));
       }
     }
     return Promise.resolve({ count: b.count, sum: b.sum });
@@ -137,5 +138,5 @@ export class MemoryState implements AggregateState {
 
 function copy(b: StoredBucket): Bucket {
   const { ids: _ids, ...rest } = b;
-  return structuredClone(rest);
+  return cloneJson(rest);
 }

@@ -17,6 +17,7 @@ import type {
   PipelineEvent,
   RouteOutcome,
 } from "./types.ts";
+import { cloneJson } from "./clone.ts";
 
 type Commit = () => Promise<void>;
 
@@ -28,7 +29,7 @@ export type Flow =
   | { status: "held"; stage: string };
 
 function snapshot(v: unknown): unknown {
-  return typeof v === "object" && v !== null ? structuredClone(v) : v;
+  return typeof v === "object" && v !== null ? cloneJson(v) : v;
 }
 
 export function cloneWorking(w: Working): Working {

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { compileRef, type Ref, type Working } from "../ref.ts";
+import { cloneJson } from "../clone.ts";
 
 export interface OpEnv {
   now(): number;
@@ -82,7 +83,7 @@ export function typeName(v: unknown): string {
 }
 
 export function clone<T>(v: T): T {
-  return typeof v === "object" && v !== null ? structuredClone(v) : v;
+  return typeof v === "object" && v !== null ? cloneJson(v) : v;
 }
 
 /**

@@ -2,7 +2,7 @@
  * enrich: one HTTP call whose JSON answer is merged into the event. The fetch comes from the
  * runtime already guarded against private, loopback, link-local and metadata addresses (and
  * redirects to them); this stage adds auth (bearer, basic, OAuth2), a timeout, a response size
- * cap, and a response cache in the state store keyed by a SHA-256 of the request.
+ * cap, and a response cache in the state store keyed by the request (SHA-256 when long).
  */
 import { toHex, utf8 } from "../bytes.ts";
 import { compileExpression } from "../expression.ts";
@@ -149,8 +149,12 @@ export function compileEnrich(cfg: EnrichStage, name: string, index: number): Co
       let key: string | null = null;
       if (cfg.cache_ttl_ms > 0) {
         const raw = cacheKey ? cacheKey(w) : `${cfg.method} ${target} ${payload ?? ""}`;
-        const digest = await crypto.subtle.digest("SHA-256", utf8(raw));
-        key = `enrich:${ctx.routeId}:${ctx.scope}:${name}:${toHex(new Uint8Array(digest))}`;
+        // Short keys are used as they are; long ones are hashed (SHA-256, no collisions to
+        // fear) so state keys stay small.
+        const id = raw.length <= 256
+          ? raw
+          : toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", utf8(raw))));
+        key = `enrich:${ctx.routeId}:${ctx.scope}:${name}:${id}`;
         const hit = await ctx.deps.state.get(key) as { v: unknown } | undefined;
         if (hit !== undefined) data = hit.v;
       }
