@@ -59,7 +59,10 @@ export interface RouteOutcome {
   failed?: { stage: string; error: string; policy: ErrorPolicy };
   /** A validate stage with `on_failure: "reject"` refused the event. */
   rejected?: { stage: string; reason: string };
-  /** Absorbed by an aggregate stage; its result is emitted later by `flushDue`. */
+  /**
+   * Absorbed by an aggregate stage; its result is emitted later by `flushDue`. With an aggregate
+   * in one destination's pipeline, the other destinations' deliveries are still listed.
+   */
   held?: boolean;
   /**
    * Present when the outcome emits a sealed aggregate (a batch that filled up). Call it after
