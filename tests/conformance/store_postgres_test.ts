@@ -130,8 +130,10 @@ Deno.test({
       }));
       await s.accept(events);
       const claims = await Promise.all(
-        Array.from({ length: 8 }, (_, i) =>
-          (i % 2 ? other : s).claimDue(T0 + 1000, 40, `node-${i}`, 60_000)),
+        Array.from(
+          { length: 8 },
+          (_, i) => (i % 2 ? other : s).claimDue(T0 + 1000, 40, `node-${i}`, 60_000),
+        ),
       );
       const ids = claims.flat().map((d) => d.id);
       assert.equal(ids.length, 200, "every delivery claimed");
@@ -139,6 +141,92 @@ Deno.test({
       assert.ok(claims.every((c) => c.length <= 40), "each claim within its limit");
     } finally {
       await other.close();
+      await s.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "store postgres: fallbacks and planned deliveries go in only with what they hang on",
+  ...opts,
+  async fn() {
+    const s = await openFresh();
+    try {
+      await s.migrate();
+      const T0 = 1_700_000_000_000;
+      const body = new TextEncoder().encode("{}");
+      const dlv = (id: string, eventId: string, destinationId: string) => ({
+        id,
+        eventId,
+        tenant: "user_t",
+        routeId: "route_1",
+        destinationId,
+        body,
+        headers: { "x-id": id },
+        nextAt: T0,
+      });
+      const ev = (id: string, dedupKey: string, deliveries: ReturnType<typeof dlv>[]) => ({
+        id,
+        tenant: "user_t",
+        routeId: "route_1",
+        source: "webhook",
+        receivedAt: T0,
+        method: "POST",
+        path: "/webhook/wh_x",
+        query: "",
+        ip: "127.0.0.1",
+        headers: {},
+        body,
+        dedupKey,
+        planned: { status: "processed" as const, deliveries },
+      });
+      const r = await s.accept([
+        ev("evt_a", "k", [dlv("dlv_a", "evt_a", "dest_1")]),
+        ev("evt_b", "k", [dlv("dlv_b", "evt_b", "dest_1")]),
+      ]);
+      assert.deepEqual([...r.duplicates], [["evt_b", "evt_a"]]);
+      const again = await s.accept([ev("evt_c", "k", [dlv("dlv_c", "evt_c", "dest_1")])]);
+      assert.deepEqual([...again.duplicates], [["evt_c", "evt_a"]]);
+      assert.deepEqual((await s.eventDeliveries("evt_a")).map((d) => d.id), ["dlv_a"]);
+      assert.deepEqual(await s.eventDeliveries("evt_b"), [], "a duplicate brings no delivery");
+      assert.deepEqual(await s.eventDeliveries("evt_c"), []);
+
+      // A stale owner's dead settle with a fallback: nothing applies, no fallback inserted.
+      assert.deepEqual((await s.claimDue(T0, 10, "old", 1000)).map((d) => d.id), ["dlv_a"]);
+      assert.equal((await s.claimDue(T0 + 1001, 10, "new", 1000)).length, 1);
+      const fb1 = dlv("dlv_fb1", "evt_a", "dest_fb");
+      assert.deepEqual(
+        await s.settle([{ id: "dlv_a", outcome: "dead", at: T0 + 1002, fallback: fb1 }], "old"),
+        [],
+      );
+      assert.deepEqual((await s.eventDeliveries("evt_a")).map((d) => d.id), ["dlv_a"]);
+      // The holder's dead settle: applied, its attempt logged, the fallback inserted.
+      const fb2 = dlv("dlv_fb2", "evt_a", "dest_fb");
+      assert.deepEqual(
+        await s.settle([{
+          id: "dlv_a",
+          outcome: "dead",
+          at: T0 + 1003,
+          error: "gone",
+          durationMs: 7,
+          fallback: fb2,
+        }], "new"),
+        ["dlv_a"],
+      );
+      const ds = await s.eventDeliveries("evt_a");
+      assert.deepEqual(ds.map((d) => [d.id, d.status]).sort(), [
+        ["dlv_a", "dead"],
+        ["dlv_fb2", "pending"],
+      ]);
+      const a = ds.find((d) => d.id === "dlv_a")!;
+      assert.deepEqual(a.attemptLog.map((l) => [l.n, l.outcome, l.error, l.durationMs]), [
+        [1, "dead", "gone", 7],
+      ]);
+      const fb = ds.find((d) => d.id === "dlv_fb2")!;
+      assert.deepEqual(fb.body, body);
+      assert.deepEqual(fb.headers, { "x-id": "dlv_fb2" });
+      assert.equal(fb.createdAt, T0 + 1003);
+    } finally {
       await s.close();
     }
   },
