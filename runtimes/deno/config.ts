@@ -5,7 +5,7 @@
 export interface NodeConfig {
   port: number;
   host: string;
-  databaseType: "sqlite" | "libsql";
+  databaseType: "sqlite" | "libsql" | "postgres";
   databasePath: string;
   databaseUrl?: string;
   databaseAuthToken?: string;
@@ -65,6 +65,11 @@ export const CONFIG_VARIABLES = new Set([
   "DATABASE_URL",
   "DATABASE_AUTH_TOKEN",
   "DATABASE_SYNC",
+  "POSTGRES_HOST",
+  "POSTGRES_PORT",
+  "POSTGRES_USER",
+  "POSTGRES_PASSWORD",
+  "POSTGRES_DB",
   "DATA_DIR",
   "JWT_SECRET",
   "ENCRYPTION_KEY",
@@ -98,11 +103,42 @@ export function flagsToEnv(args: string[]): { env: Source; rest: string[] } {
   return { env, rest };
 }
 
+/** DATABASE_URL (postgres://...) or one built from POSTGRES_HOST/USER/PASSWORD/DB/PORT. */
+function postgresUrl(env: Source): string {
+  const url = env.DATABASE_URL;
+  if (url) {
+    if (!/^postgres(ql)?:\/\//.test(url)) {
+      throw new ConfigError(
+        `DATABASE_URL=${
+          url.replace(/\/\/[^@]*@/, "//***@")
+        } is invalid: must start with postgres:// when DATABASE_TYPE=postgres`,
+      );
+    }
+    return url;
+  }
+  if (!env.POSTGRES_HOST) {
+    throw new ConfigError(
+      "DATABASE_URL (postgres://...) or POSTGRES_HOST is required when DATABASE_TYPE=postgres",
+    );
+  }
+  const port = int(env, "POSTGRES_PORT", 5432, 1, 65535);
+  const e = encodeURIComponent;
+  const auth = env.POSTGRES_USER
+    ? `${e(env.POSTGRES_USER)}${env.POSTGRES_PASSWORD ? `:${e(env.POSTGRES_PASSWORD)}` : ""}@`
+    : "";
+  const host = env.POSTGRES_HOST.includes(":") ? `[${env.POSTGRES_HOST}]` : env.POSTGRES_HOST;
+  return `postgres://${auth}${host}:${port}/${e(env.POSTGRES_DB || "event_router")}`;
+}
+
 export function loadConfig(env: Source): NodeConfig {
   const type = oneOf(
     env,
     "DATABASE_TYPE",
-    env.DATABASE_URL ? "libsql" : "sqlite",
+    /^postgres(ql)?:/.test(env.DATABASE_URL ?? "")
+      ? "postgres"
+      : env.DATABASE_URL
+      ? "libsql"
+      : "sqlite",
     [
       "sqlite",
       "libsql",
@@ -110,11 +146,6 @@ export function loadConfig(env: Source): NodeConfig {
       "postgres",
     ] as const,
   );
-  if (type === "postgres") {
-    throw new ConfigError(
-      "DATABASE_TYPE=postgres is not available yet: use sqlite (embedded) or libsql (DATABASE_URL)",
-    );
-  }
   const databasePath = env.DATABASE_PATH || "./data/event-router.db";
   const jwt = env.JWT_SECRET;
   if (jwt !== undefined && jwt !== "" && jwt.length < 32) {
@@ -122,11 +153,11 @@ export function loadConfig(env: Source): NodeConfig {
       `JWT_SECRET is invalid: must be at least 32 characters (got ${jwt.length})`,
     );
   }
-  const databaseUrl = env.DATABASE_URL || undefined;
+  const databaseUrl = type === "postgres" ? postgresUrl(env) : env.DATABASE_URL || undefined;
   if ((type === "libsql" || type === "turso") && !databaseUrl) {
     throw new ConfigError(`DATABASE_URL is required when DATABASE_TYPE=${type}`);
   }
-  if (databaseUrl && !/^(libsql|https?|wss?|file):/.test(databaseUrl)) {
+  if (type !== "postgres" && databaseUrl && !/^(libsql|https?|wss?|file):/.test(databaseUrl)) {
     throw new ConfigError(
       `DATABASE_URL=${
         databaseUrl.replace(/\/\/[^@]*@/, "//***@")
@@ -138,7 +169,7 @@ export function loadConfig(env: Source): NodeConfig {
   return {
     port: int(env, "PORT", 8080, 0, 65535),
     host: env.HOST || "0.0.0.0",
-    databaseType: type === "sqlite" ? "sqlite" : "libsql",
+    databaseType: type === "sqlite" || type === "postgres" ? type : "libsql",
     databasePath,
     databaseUrl,
     databaseAuthToken: env.DATABASE_AUTH_TOKEN || undefined,

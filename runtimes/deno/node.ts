@@ -56,6 +56,12 @@ export async function ensureAdmin(store: Store) {
 }
 
 export async function openConfiguredStore(cfg: NodeConfig): Promise<Store> {
+  if (cfg.databaseType === "postgres") {
+    const { openPostgresStore } = await import("../../adapters/store/postgres/store.ts");
+    const pg = await openPostgresStore(cfg.databaseUrl!);
+    await pg.migrate();
+    return pg;
+  }
   if (!cfg.databaseUrl) await Deno.mkdir(cfg.dataDir, { recursive: true });
   const store = await openStoreAsync({
     inline: Deno.env.get("DATABASE_INLINE") === "true",
