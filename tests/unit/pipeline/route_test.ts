@@ -314,3 +314,18 @@ Deno.test("checkAtIngress: leading validate stages that reject", async () => {
   });
   assert.deepEqual(await checkAtIngress(tagged, event(), () => 0), { ok: true });
 });
+
+Deno.test("XML bodies: no entity blow-up, no external entities", () => {
+  const lol = (n: number) => `&lol${n};`.repeat(10);
+  const bomb = `<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol0 "lol">${
+    [1, 2, 3, 4, 5, 6].map((n) => `<!ENTITY lol${n} "${lol(n - 1)}">`).join("")
+  }]><lolz>&lol6;</lolz>`;
+  const t = performance.now();
+  const parsed = toPipelineEvent(envelope(bomb, { "content-type": "application/xml" })).body;
+  assert.ok(JSON.stringify(parsed).length < 10_000, "entities are not expanded a million times");
+  assert.ok(performance.now() - t < 2000);
+  const ext =
+    '<?xml version="1.0"?><!DOCTYPE a [<!ENTITY x SYSTEM "file:///etc/passwd">]><a>&x;</a>';
+  const body = toPipelineEvent(envelope(ext, { "content-type": "application/xml" })).body;
+  assert.ok(!JSON.stringify(body).includes("root:"), "no file was read");
+});
