@@ -15,7 +15,12 @@ export interface PlannedDelivery {
 }
 
 export type PlanOutcome =
-  | { kind: "deliver"; deliveries: PlannedDelivery[] }
+  | {
+    kind: "deliver";
+    deliveries: PlannedDelivery[];
+    /** Called once the deliveries are stored (releases an emitted aggregate's state). */
+    afterStore?: () => Promise<void>;
+  }
   | { kind: "drop"; reason: string }
   | { kind: "held" }
   | { kind: "fail"; stage: string; error: string; policy: "retry" | "dead_letter" | "drop" };
@@ -30,8 +35,22 @@ export interface Planner {
   inline?(route: Route): boolean;
   /** What each stage did, for the dry run; nothing is delivered and no state changes. */
   dryRun?(route: Route, event: Envelope): Promise<unknown>;
-  /** Deliveries released by time (aggregation windows), per route; optional. */
-  flushDue?(routes: Route[]): Promise<Array<{ route: Route; deliveries: PlannedDelivery[] }>>;
+  /**
+   * Aggregates whose time has come (windows that ended, batches that waited long enough).
+   * The caller stores each plan's deliveries under ids derived from `bucket` (a re-emission
+   * after a crash must not duplicate them), then calls `commit`.
+   */
+  flushDue?(routes: Route[]): Promise<FlushedAggregate[]>;
+}
+
+export interface FlushedAggregate {
+  route: Route;
+  /** Stable across re-emissions of the same aggregate. */
+  bucket: string;
+  /** The first event in the aggregate: deliveries hang off it. */
+  eventId: string;
+  plan: PlanOutcome;
+  commit(): Promise<void>;
 }
 
 /** Headers passed on to destinations: the sender's content type and the event's identity. */

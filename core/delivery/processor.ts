@@ -21,6 +21,28 @@ export interface ProcessorDeps {
   /** Delay before an event whose pipeline said "retry" runs again. */
   retryDelayMs?: number;
   onDeliveries?: () => void;
+  /** How often due aggregates are looked for. */
+  flushEveryMs?: number;
+}
+
+function hasAggregate(r: Route): boolean {
+  const stages = [
+    ...(r.spec.pipeline ?? []),
+    ...(r.spec.destinations ?? []).flatMap((
+      d,
+    ) => ((d as { pipeline?: Array<Record<string, unknown>> }).pipeline ?? [])),
+  ];
+  return stages.some((s) => s.type === "aggregate");
+}
+
+/** dlv_ + 24 base-36 characters of SHA-256(seed): the same aggregate gets the same ids. */
+async function stableDeliveryId(seed: string): Promise<string> {
+  const h = new Uint8Array(
+    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(seed)),
+  );
+  let s = "dlv_";
+  for (let i = 0; i < 24; i++) s += "abcdefghijklmnopqrstuvwxyz0123456789"[h[i] % 36];
+  return s;
 }
 
 export function createProcessor(deps: ProcessorDeps) {
@@ -35,7 +57,57 @@ export function createProcessor(deps: ProcessorDeps) {
     return route;
   };
 
+  let lastFlush = 0;
+  let routesWithState: { at: number; routes: Promise<Route[]> } | null = null;
+
+  /** Emits due aggregates (one node at a time, under a store lease). */
+  async function flushAggregates(now: number): Promise<number> {
+    if (!deps.planner.flushDue || now - lastFlush < (deps.flushEveryMs ?? 1000)) return 0;
+    lastFlush = now;
+    if (!(await deps.store.tryLease("aggregate-flush", deps.owner, 30_000, now))) return 0;
+    if (!routesWithState || now - routesWithState.at > 5000) {
+      routesWithState = {
+        at: now,
+        routes: deps.store.allRoutes().then((rs) => rs.filter((r) => r.active && hasAggregate(r))),
+      };
+    }
+    const flushed = await deps.planner.flushDue(await routesWithState.routes);
+    let n = 0;
+    for (const f of flushed) {
+      if (f.plan.kind === "deliver") {
+        const ds: NewDelivery[] = [];
+        for (const [i, d] of f.plan.deliveries.entries()) {
+          ds.push({
+            id: await stableDeliveryId(`${f.bucket}|${d.destinationId}|${i}`),
+            eventId: f.eventId,
+            tenant: f.route.owner,
+            routeId: f.route.id,
+            destinationId: d.destinationId,
+            fallbackDestinationId: d.fallbackDestinationId ?? null,
+            body: d.body,
+            headers: d.headers,
+            key: d.key ?? null,
+            nextAt: now,
+          });
+        }
+        await deps.store.insertDeliveries(ds);
+        n += ds.length;
+      } else if (f.plan.kind === "fail") {
+        deps.log.warn("aggregate emission failed", {
+          route_id: f.route.id,
+          stage: f.plan.stage,
+          error: f.plan.error,
+        });
+        continue; // stays sealed; emitted again after its lease
+      }
+      await f.commit();
+    }
+    if (n) deps.onDeliveries?.();
+    return n;
+  }
+
   return {
+    flushAggregates,
     invalidate(routeId?: string) {
       if (routeId) routeCache.delete(routeId);
       else routeCache.clear();
@@ -43,9 +115,11 @@ export function createProcessor(deps: ProcessorDeps) {
     /** Processes one batch; resolves to the number of events handled. */
     async runOnce(): Promise<number> {
       const now = deps.clock.now();
+      const flushed = await flushAggregates(now);
       const events = await deps.store.claimEvents(now, batch, deps.owner, leaseMs);
-      if (events.length === 0) return 0;
+      if (events.length === 0) return flushed;
       const outcomes: EventOutcome[] = [];
+      const afterStore: Array<() => Promise<void>> = [];
       let created = 0;
       for (const e of events) {
         const route = e.routeId ? await routeOf(e.routeId, now) : null;
@@ -85,6 +159,7 @@ export function createProcessor(deps: ProcessorDeps) {
             }));
             created += deliveries.length;
             outcomes.push({ id: e.id, status: "processed", deliveries });
+            if (plan.afterStore) afterStore.push(plan.afterStore);
             break;
           }
           case "drop":
@@ -116,6 +191,7 @@ export function createProcessor(deps: ProcessorDeps) {
         }
       }
       await deps.store.completeEvents(outcomes);
+      for (const done of afterStore) await done();
       deps.metrics.inc("events_processed_total", {}, events.length);
       if (created) deps.onDeliveries?.();
       return events.length;

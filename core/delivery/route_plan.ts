@@ -3,17 +3,11 @@
  * field, never a surprise at delivery time.
  */
 import type { RouteBody } from "../model/route.ts";
+import { routeDefinition, routeProblems } from "./pipeline_planner.ts";
 
 type Definition = Omit<RouteBody, "name" | "method" | "active"> & { id: string; version: number };
 
-/** Returns a message naming the bad field, or null when the definition is valid. */
+/** Returns a message naming every bad field, or null when the definition is valid. */
 export function validateRouteDefinition(def: Definition): string | null {
-  const seen = new Set<string>();
-  for (const [i, d] of def.destinations.entries()) {
-    if (seen.has(d.destination_id)) {
-      return `destinations.${i}.destination_id: ${d.destination_id} is listed twice`;
-    }
-    seen.add(d.destination_id);
-  }
-  return null;
+  return routeProblems(routeDefinition({ id: def.id, version: def.version, spec: def }));
 }

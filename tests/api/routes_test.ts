@@ -15,7 +15,7 @@ Deno.test("routes: create, get, list with paging, update, delete", async () => {
         name: "github",
         description: "pushes",
         destinations: [{ destination_id: dest.id, fallback_destination_id: spare.id }],
-        filters: { "headers.x-github-event": "push" },
+        filters: { headers: { "X-GitHub-Event": "push" } },
         response: { status: 200, body: "ok" },
         limits: { max_body_bytes: 1000 },
       }, token),
@@ -32,7 +32,7 @@ Deno.test("routes: create, get, list with paging, update, delete", async () => {
     assert.deepEqual(created.destinations, [
       { destination_id: dest.id, fallback_destination_id: spare.id },
     ]);
-    assert.deepEqual(created.filters, { "headers.x-github-event": "push" });
+    assert.deepEqual(created.filters, { headers: { "X-GitHub-Event": "push" } });
     assert.deepEqual(created.response, { status: 200, body: "ok" });
     assert.deepEqual(created.limits, { max_body_bytes: 1000 });
 

@@ -12,7 +12,8 @@ import type { Metrics } from "../../core/ports.ts";
 import type { Store } from "../../core/store.ts";
 import { openStore } from "../../adapters/store/sqlite/store.ts";
 import { PUBLISHERS } from "../../adapters/brokers/registry.ts";
-import { fanOutPlanner } from "../../core/delivery/planner.ts";
+import { createPipelinePlanner } from "../../core/delivery/pipeline_planner.ts";
+import { MemoryState } from "../../core/pipeline/memory_state.ts";
 import { ensureAdmin } from "../../runtimes/deno/node.ts";
 import { createLogger } from "../../runtimes/deno/logger.ts";
 
@@ -67,7 +68,11 @@ export async function harness(overrides: Partial<AppDeps> = {}): Promise<Harness
     clock: { now: () => Date.now() },
     version: "test",
     tokenTtlSeconds: 3600,
-    planner: fanOutPlanner,
+    planner: createPipelinePlanner({
+      fetch,
+      state: new MemoryState(),
+      now: () => Date.now(),
+    }),
     publishers: PUBLISHERS,
     accept: (e) => committer.accept(e),
     changed: () => {},
