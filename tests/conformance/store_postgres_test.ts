@@ -5,10 +5,13 @@
  */
 import assert from "node:assert/strict";
 import postgres from "postgres";
-import { openPostgresStore } from "../../adapters/store/postgres/store.ts";
+import { migratePostgres, openPostgresStore } from "../../adapters/store/postgres/store.ts";
+import { openPostgres } from "../../adapters/store/postgres/client.ts";
+import { PgAggregateState } from "../../adapters/store/postgres/aggregate_state.ts";
 import type { Store } from "../../core/store.ts";
 import { mustPeer, needs } from "../helpers/peers.ts";
 import { storeSuite } from "./store_suite.ts";
+import { aggregateStateSuite } from "./aggregate_state_suite.ts";
 
 const opts = needs("POSTGRES_URL");
 const run = `er_test_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
@@ -42,9 +45,25 @@ async function openFresh(): Promise<Store> {
 }
 
 if (opts.ignore) {
-  Deno.test({ name: "store postgres: conformance suite", ignore: true, fn() {} });
+  Deno.test({ name: "store postgres: conformance suites", ignore: true, fn() {} });
 } else {
   storeSuite("postgres", openFresh);
+  aggregateStateSuite("aggregate state postgres", async (now) => {
+    const schema = `${run}_${++n}`;
+    await admin(`CREATE SCHEMA "${schema}"`);
+    const sql = openPostgres(mustPeer("POSTGRES_URL"), { schema, max: 2 });
+    await migratePostgres(sql);
+    return {
+      state: new PgAggregateState(sql, now),
+      async close() {
+        try {
+          await sql.end({ timeout: 5 });
+        } finally {
+          await admin(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+        }
+      },
+    };
+  });
 }
 
 Deno.test({
@@ -54,6 +73,7 @@ Deno.test({
     const s = await openFresh();
     try {
       assert.equal(s.kind, "postgres");
+      assert.ok(s.pipelineState?.() instanceof PgAggregateState, "aggregation state on postgres");
       await s.migrate();
       await s.ping();
     } finally {
@@ -78,7 +98,7 @@ Deno.test({
       const check = postgres(mustPeer("POSTGRES_URL"), { max: 1 });
       try {
         const rows = await check.unsafe(`SELECT id FROM "${schema}".schema_migrations`);
-        assert.deepEqual(rows.map((r) => Number(r.id)), [1]);
+        assert.deepEqual(rows.map((r) => Number(r.id)), [1, 2]);
       } finally {
         await check.end({ timeout: 5 });
       }
@@ -227,6 +247,38 @@ Deno.test({
       assert.deepEqual(fb.headers, { "x-id": "dlv_fb2" });
       assert.equal(fb.createdAt, T0 + 1003);
     } finally {
+      await s.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "aggregate state postgres: items keep their key order; one of many sealers wins",
+  ...opts,
+  async fn() {
+    const s = await openFresh();
+    const other = await openPostgresStore(mustPeer("POSTGRES_URL"), {
+      schema: `${run}_${n}`,
+      max: 4,
+    });
+    try {
+      await s.migrate();
+      const [a, b] = [s.pipelineState!(), other.pipelineState!()];
+      const now = Date.now();
+      await a.append("w", { id: "e1", value: 1.5, item: { z: 1, a: { y: 2, b: 3 } } }, { now });
+      await b.append("w", { id: "e2", value: 2, item: [3, "x"] }, { now });
+      const got = await a.bucket("w");
+      assert.equal(JSON.stringify(got?.items), '[{"z":1,"a":{"y":2,"b":3}},[3,"x"]]');
+      assert.equal(got?.sum, 3.5);
+      const seals = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => (i % 2 ? a : b).seal("w", now, now + 60_000)),
+      );
+      const won = seals.filter((x) => x !== undefined);
+      assert.equal(won.length, 1, "exactly one sealer gets the bucket");
+      assert.equal(won[0]?.count, 2);
+      assert.equal(await a.bucket("w"), undefined);
+    } finally {
+      await other.close();
       await s.close();
     }
   },

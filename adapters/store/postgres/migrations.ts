@@ -112,4 +112,27 @@ CREATE TABLE state (key TEXT COLLATE "C" PRIMARY KEY, value TEXT NOT NULL, expir
 CREATE TABLE leases (name TEXT PRIMARY KEY, owner TEXT NOT NULL, until BIGINT NOT NULL);
 `,
   },
+  {
+    id: 2,
+    name: "pipeline_state",
+    // items and ids are jsonb arrays of strings: each item is kept as its JSON text, so its
+    // key order survives as on SQLite.
+    sql: `
+CREATE TABLE pipeline_values (key TEXT COLLATE "C" PRIMARY KEY, value TEXT NOT NULL,
+  expires_at BIGINT);
+CREATE TABLE pipeline_buckets (
+  key TEXT COLLATE "C" PRIMARY KEY,
+  count INTEGER NOT NULL,
+  sum DOUBLE PRECISION NOT NULL,
+  items JSONB NOT NULL,
+  ids JSONB NOT NULL,
+  first_at BIGINT NOT NULL,
+  due_at BIGINT,
+  expires_at BIGINT,
+  meta TEXT NOT NULL,
+  sealed BOOLEAN NOT NULL DEFAULT false
+);
+CREATE INDEX pipeline_buckets_due ON pipeline_buckets(due_at) WHERE due_at IS NOT NULL;
+`,
+  },
 ];

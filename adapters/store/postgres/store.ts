@@ -6,6 +6,7 @@
  */
 import type { Sql } from "postgres";
 import type { Store } from "../../../core/store.ts";
+import { PgAggregateState } from "./aggregate_state.ts";
 import { openPostgres, type PostgresOptions } from "./client.ts";
 import { drizzleOver, entityQueries } from "./entities.ts";
 import { eventPath } from "./event_path.ts";
@@ -36,8 +37,10 @@ export async function migratePostgres(sql: Sql): Promise<void> {
 }
 
 export function createPostgresStore(sql: Sql): Store {
+  let state: PgAggregateState | undefined;
   return {
     kind: "postgres",
+    pipelineState: () => (state ??= new PgAggregateState(sql)),
     ...entityQueries(drizzleOver(sql)),
     ...eventPath(sql),
     ...historyQueries(sql),
