@@ -9,6 +9,7 @@
  */
 import { apiClient, bootstrapAdmin, freePort, startRouter } from "../helpers/router_process.ts";
 import { startSink } from "../helpers/sink.ts";
+import { benchPipeline } from "../unit/pipeline/pipeline_bench.ts";
 
 const quick = Deno.args.includes("--quick");
 const seconds = Number(
@@ -210,6 +211,11 @@ if (import.meta.main) {
         } ms  ratio ${(r.rps / b.rps * 100).toFixed(1)}% of bare (median of ${ROUNDS * 2})`,
       );
     }
+  }
+  if (want("pipeline")) {
+    const p = await benchPipeline(quick ? 5_000 : 20_000);
+    results.pipeline = p;
+    console.log(`pipeline             ${JSON.stringify(p)}`);
   }
   for (const kind of ["e2e"] as const) {
     if (!want(kind)) continue;
