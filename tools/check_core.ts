@@ -22,7 +22,9 @@ for (const f of files) {
   const code = text.replace(/\/\*[\s\S]*?\*\//g, "").replace(/(^|[^:])\/\/.*$/gm, "$1");
   code.split("\n").forEach((line, i) => {
     const where = `${f.slice(root.length)}:${i + 1}`;
-    if (/\bfrom\s+["']node:|import\(\s*["']node:/.test(line)) problems.push(`${where} imports node:*`);
+    if (/\bfrom\s+["']node:|import\(\s*["']node:/.test(line)) {
+      problems.push(`${where} imports node:*`);
+    }
     if (/\bfrom\s+["'](\.\.\/)+(adapters|runtimes|ui)\//.test(line)) {
       problems.push(`${where} imports outside core/: ${line.trim()}`);
     }
@@ -46,7 +48,9 @@ try {
     stderr: "piped",
   }).output();
   if (!out.success) {
-    problems.push(`type check without the Deno namespace failed:\n${new TextDecoder().decode(out.stderr)}`);
+    problems.push(
+      `type check without the Deno namespace failed:\n${new TextDecoder().decode(out.stderr)}`,
+    );
   }
 } finally {
   await Deno.remove(cfg);
@@ -56,4 +60,6 @@ if (problems.length) {
   console.error(`core/ is not runtime-agnostic:\n${problems.join("\n")}`);
   Deno.exit(1);
 }
-console.log(`core/ is runtime-agnostic: ${files.length} files, no Deno.*, no node:*, no adapter imports`);
+console.log(
+  `core/ is runtime-agnostic: ${files.length} files, no Deno.*, no node:*, no adapter imports`,
+);
