@@ -10,6 +10,7 @@
 import { apiClient, bootstrapAdmin, freePort, startRouter } from "../helpers/router_process.ts";
 import { startSink } from "../helpers/sink.ts";
 import { benchPipeline } from "../unit/pipeline/pipeline_bench.ts";
+import { hmacHex } from "../helpers/sign.ts";
 
 const quick = Deno.args.includes("--quick");
 const seconds = Number(
@@ -36,17 +37,6 @@ export interface WrkResult {
   non2xx: number;
 }
 
-async function hmacHex(secret: string, body: string) {
-  const key = await crypto.subtle.importKey(
-    "raw",
-    new TextEncoder().encode(secret),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign"],
-  );
-  const sig = await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(body));
-  return Array.from(new Uint8Array(sig), (b) => b.toString(16).padStart(2, "0")).join("");
-}
 
 function ms(v: string, unit: string) {
   const n = Number(v);

@@ -3,20 +3,9 @@ import assert from "node:assert/strict";
 import { apiClient, bootstrapAdmin, DENO, startRouter } from "../helpers/router_process.ts";
 import { openStore } from "../../adapters/store/sqlite/store.ts";
 import { createSealer, parseEncryptionKey } from "../../core/crypto/sealer.ts";
+import { hmacHex } from "../helpers/sign.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
-
-async function hmacHex(secret: string, body: string) {
-  const key = await crypto.subtle.importKey(
-    "raw",
-    new TextEncoder().encode(secret),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign"],
-  );
-  const sig = await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(body));
-  return Array.from(new Uint8Array(sig), (b) => b.toString(16).padStart(2, "0")).join("");
-}
 
 Deno.test("keys rotate re-seals destination and route secrets under the new key", async () => {
   let router = await startRouter();
