@@ -6,11 +6,14 @@
  *   verified  the same with GitHub-style HMAC verification on the route
  *   e2e       ingest with an HTTP destination: requests/s at the door plus delivered/s at a sink
  * Prints a table and writes JSON to bench/results/. `--quick` runs 3 s per scenario (CI smoke).
+ * `--brokers[=rabbitmq,kafka,...]` adds tests/bench/brokers.ts (raw client vs router per broker,
+ * about 2-3 minutes more, so not in a plain run).
  */
 import { apiClient, bootstrapAdmin, freePort, startRouter } from "../helpers/router_process.ts";
 import { startSink } from "../helpers/sink.ts";
 import { benchPipeline } from "../unit/pipeline/pipeline_bench.ts";
 import { hmacHex } from "../helpers/sign.ts";
+import { runBrokerBench, wantsBrokers } from "./brokers.ts";
 
 const quick = Deno.args.includes("--quick");
 const seconds = Number(
@@ -36,7 +39,6 @@ export interface WrkResult {
   errors: number;
   non2xx: number;
 }
-
 
 function ms(v: string, unit: string) {
   const n = Number(v);
@@ -229,6 +231,7 @@ if (import.meta.main) {
     results.verified_vs_unverified = ver.rps / ing.rps;
     console.log(`verified / unverified ingest: ${(ver.rps / ing.rps * 100).toFixed(1)}%`);
   }
+  if (wantsBrokers(Deno.args)) results.brokers = await runBrokerBench(Deno.args);
   await Deno.mkdir(`${ROOT}bench/results`, { recursive: true });
   const file = `${ROOT}bench/results/bench-${Date.now()}.json`;
   await Deno.writeTextFile(file, JSON.stringify(results, null, 2));
