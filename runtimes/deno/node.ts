@@ -24,7 +24,6 @@ import { PUBLISHERS } from "../../adapters/brokers/registry.ts";
 import { createGuardedFetch } from "./guarded_fetch.ts";
 import type { NodeConfig } from "./config.ts";
 import { loadKeys } from "./keys.ts";
-import { installNativeHmac } from "./native_hmac.ts";
 import { createLogger } from "./logger.ts";
 import { createMetrics } from "./metrics.ts";
 import { createRoutePlanner } from "./route_planner.ts";
@@ -79,7 +78,6 @@ export async function startNode(
   opts: { planner?: Planner; onListen?: (url: string) => void } = {},
 ): Promise<RunningNode> {
   const log = createLogger(cfg.logLevel);
-  installNativeHmac();
   await Deno.mkdir(cfg.dataDir, { recursive: true });
   const keys = await loadKeys(cfg, log);
   const store = await openConfiguredStore(cfg);
