@@ -24,6 +24,8 @@ export interface NodeConfig {
   nodeId?: string;
   /** Upper bound of one publish call; leases are twice this. */
   publishTimeoutMs: number;
+  /** Dispatch loops working at once, each on its own claimed batch. */
+  dispatchConcurrency: number;
 }
 
 export class ConfigError extends Error {}
@@ -83,6 +85,7 @@ export const CONFIG_VARIABLES = new Set([
   "TRUST_PROXY",
   "NODE_ID",
   "PUBLISH_TIMEOUT_MS",
+  "DISPATCH_CONCURRENCY",
 ]);
 
 /** Flags like `--port 9000` or `--port=9000` map to env names (PORT). */
@@ -187,5 +190,6 @@ export function loadConfig(env: Source): NodeConfig {
     trustProxy: bool(env, "TRUST_PROXY", false),
     nodeId: env.NODE_ID || undefined,
     publishTimeoutMs: int(env, "PUBLISH_TIMEOUT_MS", 30_000, 100, 600_000),
+    dispatchConcurrency: int(env, "DISPATCH_CONCURRENCY", 2, 1, 64),
   };
 }

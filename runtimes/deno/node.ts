@@ -159,11 +159,21 @@ export async function startNode(
     // longest publish, so a slow but live publish is never taken over.
     leaseMs: cfg.publishTimeoutMs * 2,
   });
-  const dispatchLoop = startLoop("dispatcher", () => dispatcher.runOnce(), {
-    idleMs: 250,
-    signal: abort.signal,
-    log,
-  });
+  // Several dispatch loops share the work: each claims its own batch (claims are atomic), so
+  // one batch's publishing overlaps the next one's claim and settle.
+  const dispatchLoops = Array.from(
+    { length: cfg.dispatchConcurrency },
+    (_, i) =>
+      startLoop(`dispatcher-${i}`, () => dispatcher.runOnce(), {
+        idleMs: 250,
+        signal: abort.signal,
+        log,
+      }),
+  );
+  const dispatchLoop = {
+    wake: () => dispatchLoops.forEach((l) => l.wake()),
+    done: Promise.all(dispatchLoops.map((l) => l.done)),
+  };
   const processor = createProcessor({
     store,
     planner,
