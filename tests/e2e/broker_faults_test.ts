@@ -279,8 +279,8 @@ Deno.test({
 
       phase = "down";
       const downAt = Date.now();
-      await all("stop");
       const acceptedBeforeDown = accepted.length;
+      await all("stop");
       await sleep(3_000);
       assert.ok(await healthy(router) === 200, "/health answers while the brokers are down");
       await all("start");
@@ -310,6 +310,24 @@ Deno.test({
       );
       const s = await api<{ dead: number }>("GET", "/api/stats");
       assert.equal(s.dead, 0, "no dead letters");
+      // The outage was really met: events accepted around the stop failed at least once on each
+      // broker (later ones may have waited behind an open circuit instead), then arrived.
+      const failed = new Map<string, string>();
+      for (const id of accepted.slice(acceptedBeforeDown, acceptedBeforeDown + 400)) {
+        if (failed.size === 3) break;
+        const e = await api<{ deliveries: DeliveryView[] }>("GET", `/api/events/${id}`);
+        for (const d of e.deliveries) {
+          assert.equal(d.status, "delivered");
+          const retry = d.attempt_log.find((a) => a.outcome === "retry");
+          if (retry && !failed.has(d.destination_id)) {
+            failed.set(d.destination_id, retry.error ?? "");
+          }
+        }
+      }
+      for (const [name, id] of Object.entries(ids)) {
+        assert.ok(failed.has(id), `${name}: a publish failed while the broker was down`);
+        console.log(`${name} while down: ${failed.get(id)}`);
+      }
       console.log(
         `outages: brokers started in ${(started - t0) / 1000} s; ${accepted.length} events ` +
           `accepted (${accepted.length - acceptedBeforeDown} from the stop on), down for ` +
