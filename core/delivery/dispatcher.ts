@@ -9,7 +9,7 @@ import type { Store } from "../store.ts";
 import { newId } from "../model/ids.ts";
 import { retryDelayMs, retryPolicy } from "./backoff.ts";
 import type { CircuitBreakers } from "./circuit_breaker.ts";
-import type { PublisherPool } from "./publisher_pool.ts";
+import { PublisherConfigError, type PublisherPool } from "./publisher_pool.ts";
 
 export interface DispatcherDeps {
   store: Store;
@@ -40,7 +40,8 @@ export function createDispatcher(deps: DispatcherDeps) {
     try {
       entry = await deps.pool.get(destinationId);
     } catch (e) {
-      return ds.map((d) => decide(d, { ok: false, permanent: false, error: String(e) }, null));
+      const permanent = e instanceof PublisherConfigError;
+      return ds.map((d) => decide(d, { ok: false, permanent, error: String(e) }, null));
     }
     if (!entry) {
       return ds.map((d) =>
@@ -77,7 +78,10 @@ export function createDispatcher(deps: DispatcherDeps) {
       const error = signal.aborted && !deps.signal?.aborted
         ? `publish timed out after ${publishTimeout} ms`
         : String((e as Error)?.message ?? e);
-      results = batch.map(() => ({ ok: false as const, permanent: false, error }));
+      // An adapter may mark a thrown error permanent (bad credentials, missing exchange):
+      // retrying the same config cannot succeed, so the delivery goes dead at once.
+      const permanent = !signal.aborted && (e as { permanent?: unknown })?.permanent === true;
+      results = batch.map(() => ({ ok: false as const, permanent, error }));
     }
     const took = deps.clock.now() - started;
     const anyOk = results.some((r) => r.ok);

@@ -9,6 +9,11 @@ import type { Role } from "../model/user.ts";
 import { findSecretPaths } from "../model/secret_fields.ts";
 import { openPaths } from "../crypto/seal_fields.ts";
 
+/** A destination whose stored config cannot make a publisher: retrying will not help. */
+export class PublisherConfigError extends Error {
+  override name = "PublisherConfigError";
+}
+
 export interface PoolEntry {
   destination: Destination;
   publisher: Publisher;
