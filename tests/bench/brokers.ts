@@ -193,7 +193,7 @@ const CASES: Record<BrokerName, BrokerCase> = {
       const url = peer("RABBITMQ_URL")!;
       return Promise.resolve({
         config: {
-          url: withoutGuestLogin(url),
+          url,
           queue: tag,
           declare: { queue_type: "classic", durable: true },
         },
@@ -472,23 +472,6 @@ const CASES: Record<BrokerName, BrokerCase> = {
     },
   },
 };
-
-/**
- * amqp://guest:guest@h/ -> amqp://h/ (amqplib's default login is guest/guest). A destination
- * URL carrying a password is sealed at rest and the publisher pool does not open it again
- * (core/delivery/publisher_pool.ts:52 finds secret paths on the sealed config, where the URL no
- * longer looks like one with a password), so every such delivery fails with "ConfigError:
- * rabbitmq config: url: expected an amqp:// or amqps:// URL". Until that is fixed the bench
- * uses the password-less form.
- */
-function withoutGuestLogin(url: string): string {
-  const u = new URL(url);
-  if (u.username === "guest" && u.password === "guest") {
-    u.username = "";
-    u.password = "";
-  }
-  return u.toString();
-}
 
 function pubsubClient(projectId: string, emulator: string) {
   return new PubSub({
