@@ -190,6 +190,6 @@ export function loadConfig(env: Source): NodeConfig {
     trustProxy: bool(env, "TRUST_PROXY", false),
     nodeId: env.NODE_ID || undefined,
     publishTimeoutMs: int(env, "PUBLISH_TIMEOUT_MS", 30_000, 100, 600_000),
-    dispatchConcurrency: int(env, "DISPATCH_CONCURRENCY", 2, 1, 64),
+    dispatchConcurrency: int(env, "DISPATCH_CONCURRENCY", 4, 1, 64),
   };
 }
