@@ -17,11 +17,12 @@ const INSERT_PLANNED_DELIVERY = `INSERT INTO deliveries (id, event_id, tenant, r
   created_at, updated_at) SELECT ?,?,?,?,?,?,'pending',0,?,?,?,?,?,? WHERE EXISTS
   (SELECT 1 FROM events WHERE id = ?) ON CONFLICT DO NOTHING`;
 
-/** A fallback delivery goes in only if the settle just before it applied (changes() = 1). */
+/** A fallback delivery goes in only if its dead primary was settled by this very batch. */
 const INSERT_FALLBACK_DELIVERY = `INSERT INTO deliveries (id, event_id, tenant, route_id,
   destination_id, fallback_destination_id, status, attempts, next_at, body, headers, key,
-  created_at, updated_at) SELECT ?,?,?,?,?,?,'pending',0,?,?,?,?,?,? WHERE changes() = 1
-  ON CONFLICT DO NOTHING`;
+  created_at, updated_at) SELECT ?,?,?,?,?,?,'pending',0,?,?,?,?,?,? WHERE EXISTS
+  (SELECT 1 FROM deliveries WHERE id = ? AND status = 'dead' AND lease_owner IS NULL
+   AND updated_at = ?) ON CONFLICT DO NOTHING`;
 
 const INSERT_DELIVERY = `INSERT INTO deliveries (id, event_id, tenant, route_id, destination_id,
   fallback_destination_id, status, attempts, next_at, body, headers, key, created_at, updated_at)
@@ -201,39 +202,52 @@ export function eventPath(db: SqlClient) {
 
     async settle(results: Settlement[], owner: string): Promise<string[]> {
       if (results.length === 0) return [];
-      const updates: number[] = [];
-      const stmts: Stmt[] = [];
-      for (const s of results) {
-        const status = s.outcome === "delivered"
-          ? "delivered"
-          : s.outcome === "dead"
-          ? "dead"
-          : "pending";
-        // Only the lease holder settles: a node whose lease expired must not overwrite the
-        // outcome (nor log an attempt) of the node that took the delivery over. The attempt
-        // goes first, while the lease is still visible; it is numbered after the last one
-        // logged, since a retried dead letter starts its `attempts` count again from 0.
-        stmts.push({
+      // Set-based: the whole batch travels as one JSON parameter, so a settle of 500 is three
+      // statements, not a thousand. Only the lease holder settles: a node whose lease expired
+      // must not overwrite the outcome (nor log an attempt) of the node that took over.
+      const rows = JSON.stringify(results.map((s) => ({
+        id: s.id,
+        status: s.outcome === "delivered" ? "delivered" : s.outcome === "dead" ? "dead" : "pending",
+        outcome: s.outcome,
+        next_at: s.nextAt ?? s.at,
+        error: s.error ?? null,
+        at: s.at,
+        ms: s.durationMs ?? null,
+      })));
+      const stmts: Stmt[] = [
+        // The attempt goes first, while the lease is still visible; it is numbered after the
+        // last one logged, since a retried dead letter starts its `attempts` from 0 again.
+        {
           sql: `INSERT OR IGNORE INTO attempts (delivery_id, n, at, outcome, error, duration_ms)
-                SELECT id, (SELECT coalesce(max(n), 0) + 1 FROM attempts WHERE delivery_id = ?),
-                ?, ?, ?, ? FROM deliveries WHERE id = ? AND lease_owner = ?`,
-          params: [s.id, s.at, s.outcome, s.error ?? null, s.durationMs ?? null, s.id, owner],
-        });
-        updates.push(stmts.length);
+                SELECT d.id,
+                  (SELECT coalesce(max(a.n), 0) + 1 FROM attempts a WHERE a.delivery_id = d.id),
+                  j.value ->> 'at', j.value ->> 'outcome', j.value ->> 'error', j.value ->> 'ms'
+                FROM json_each(?) j JOIN deliveries d ON d.id = j.value ->> 'id'
+                WHERE d.lease_owner = ?`,
+          params: [rows, owner],
+        },
+        {
+          sql: `UPDATE deliveries SET status = j.value ->> 'status',
+                  next_at = j.value ->> 'next_at', last_error = j.value ->> 'error',
+                  updated_at = j.value ->> 'at', lease_owner = NULL, lease_until = NULL
+                FROM json_each(?) j
+                WHERE deliveries.id = j.value ->> 'id' AND deliveries.lease_owner = ?
+                RETURNING deliveries.id AS id`,
+          params: [rows, owner],
+        },
+      ];
+      for (const s of results) {
+        if (!s.fallback || s.outcome !== "dead") continue;
+        // Only where the UPDATE above applied: the delivery is now dead, unleased, settled at
+        // this very time by this batch.
+        const ins = insertDeliveryStmt(s.fallback, s.at);
         stmts.push({
-          sql: `UPDATE deliveries SET status = ?, next_at = ?, last_error = ?, updated_at = ?,
-                lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?
-                RETURNING id`,
-          params: [status, s.nextAt ?? s.at, s.error ?? null, s.at, s.id, owner],
+          sql: INSERT_FALLBACK_DELIVERY,
+          params: [...ins.params!, s.id, s.at],
         });
-        if (s.fallback && s.outcome === "dead") {
-          // changes() is the row count of the UPDATE just above: no lease, no fallback.
-          const ins = insertDeliveryStmt(s.fallback, s.at);
-          stmts.push({ sql: INSERT_FALLBACK_DELIVERY, params: ins.params });
-        }
       }
       const res = await db.batch(stmts);
-      return updates.filter((i) => res[i].length > 0).map((i) => String(res[i][0].id));
+      return res[1].map((r) => String(r.id));
     },
   };
 }
