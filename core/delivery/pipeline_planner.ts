@@ -18,7 +18,7 @@ import {
   validateRouteDefinition,
 } from "../pipeline/mod.ts";
 import type { PlannedDelivery, Planner, PlanOutcome } from "./planner.ts";
-import { forwardHeaders } from "./planner.ts";
+import { fanOutPlanner, forwardHeaders } from "./planner.ts";
 
 export function routeDefinition(route: Pick<Route, "id" | "version" | "spec">): RouteDefinition {
   const s = route.spec;
@@ -38,6 +38,17 @@ export function routeProblems(def: RouteDefinition): string | null {
   // Paths in the API's own form: destinations.1.destination_id, not destinations[1]....
   const dotted = (p: string) => p.replace(/\[(\d+)\]/g, ".$1");
   return v.ok ? null : v.issues.map((i) => `${dotted(i.path)}: ${i.message}`).join("; ");
+}
+
+function isPlainFanOut(c: CompiledRoute): boolean {
+  const d = c.definition;
+  const filters = d.filters as Record<string, unknown> | null | undefined;
+  return !(d.rules?.length) && !(d.pipeline?.length) &&
+    !(filters && Object.keys(filters).length) &&
+    c.entries.every((e) => e.stages.length === 0) &&
+    d.destinations.every((e) =>
+      e.weight === undefined && e.priority === undefined && !e.fallback_destination_id
+    );
 }
 
 function hasAsyncStages(c: CompiledRoute): boolean {
@@ -86,7 +97,11 @@ export function createPipelinePlanner(deps: PipelinePlannerDeps): Planner {
   return {
     inline: (route) => !hasAsyncStages(compiled(route)),
     async plan(route, event) {
-      return toPlan(event, await runRoute(compiled(route), toPipelineEvent(event), pdeps));
+      const c = compiled(route);
+      // A route with no filters, rules or stages fans the raw body out as it came: no need to
+      // parse it (JSON parsing was the largest single cost of such a webhook).
+      if (isPlainFanOut(c)) return fanOutPlanner.plan(route, event);
+      return toPlan(event, await runRoute(c, toPipelineEvent(event), pdeps));
     },
     async dryRun(route, event) {
       const o = await runRoute(compiled(route), toPipelineEvent(event), {
