@@ -70,7 +70,7 @@ function deliveries(e: Pick<Envelope, "id" | "routeId" | "headers">, o: RouteOut
 
 export function toPlan(e: Envelope, o: RouteOutcome): PlanOutcome {
   if (o.failed) return { kind: "fail", ...o.failed };
-  if (o.rejected) return { kind: "drop", reason: `${o.rejected.stage}: ${o.rejected.reason}` };
+  if (o.rejected) return { kind: "reject", reason: `${o.rejected.stage}: ${o.rejected.reason}` };
   if (o.dropped) return { kind: "drop", reason: `${o.dropped.stage}: ${o.dropped.reason}` };
   if (o.held) return { kind: "held" };
   if (!o.matched) return { kind: "drop", reason: "no filter or rule matched" };
@@ -115,7 +115,7 @@ export function createPipelinePlanner(deps: PipelinePlannerDeps): Planner {
         rules: o.rules,
         stages: o.stages,
         outcome: plan.kind,
-        ...(plan.kind === "drop" ? { reason: plan.reason } : {}),
+        ...(plan.kind === "drop" || plan.kind === "reject" ? { reason: plan.reason } : {}),
         ...(plan.kind === "fail"
           ? { failed: { stage: plan.stage, error: plan.error, policy: plan.policy } }
           : {}),

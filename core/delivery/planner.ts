@@ -22,6 +22,8 @@ export type PlanOutcome =
     afterStore?: () => Promise<void>;
   }
   | { kind: "drop"; reason: string }
+  /** A validate stage refused the event (`on_failure: "reject"`): ingest answers 422. */
+  | { kind: "reject"; reason: string }
   | { kind: "held" }
   | { kind: "fail"; stage: string; error: string; policy: "retry" | "dead_letter" | "drop" };
 

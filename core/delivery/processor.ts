@@ -162,6 +162,7 @@ export function createProcessor(deps: ProcessorDeps) {
             if (plan.afterStore) afterStore.push(plan.afterStore);
             break;
           }
+          case "reject":
           case "drop":
             outcomes.push({ id: e.id, status: "dropped", error: plan.reason, deliveries: [] });
             break;

@@ -140,7 +140,13 @@ export function webhookHandler(deps: AppDeps, routes: RouteCache) {
       body,
       dedupKey,
     };
-    if (deps.planner.inline?.(route)) await planInline(deps, route, event);
+    if (deps.planner.inline?.(route)) {
+      const rejected = await planInline(deps, route, event);
+      if (rejected) {
+        // Refused by the route's own validation: the sender learns why, nothing is stored.
+        return fail(c, 422, "rejected", rejected);
+      }
+    }
     let duplicateOf: string | undefined;
     try {
       duplicateOf = (await deps.accept([event])).duplicates.get(event.id);
@@ -173,14 +179,20 @@ export function webhookHandler(deps: AppDeps, routes: RouteCache) {
 }
 
 /** Plans a route without async stages before the commit; anything unusual is left to the
- * processor, which runs the same planner with its retry and dead-letter handling. */
-async function planInline(deps: AppDeps, route: Route, event: Envelope) {
+ * processor, which runs the same planner with its retry and dead-letter handling. Resolves to
+ * the reason when the route's validation rejects the event. */
+async function planInline(
+  deps: AppDeps,
+  route: Route,
+  event: Envelope,
+): Promise<string | undefined> {
   let plan;
   try {
     plan = await deps.planner.plan(route, event);
   } catch {
     return;
   }
+  if (plan.kind === "reject") return plan.reason;
   if (plan.kind === "deliver") {
     event.planned = {
       status: "processed",

@@ -134,3 +134,41 @@ Deno.test("a batch aggregate keeps its state across a restart", async () => {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 });
+
+Deno.test("a validate stage that rejects answers 422 with the reason and stores nothing", async () => {
+  const router = await startRouter();
+  try {
+    const api = apiClient(router.url, await bootstrapAdmin(router.url));
+    const dest = await api("POST", "/api/destinations", {
+      name: "f",
+      type: "file",
+      config: { path: `${router.dir}/f.jsonl` },
+    });
+    const route = await api<{ id: string; endpoint: string }>("POST", "/api/routes", {
+      name: "strict",
+      pipeline: [{
+        type: "validate",
+        name: "shape",
+        schema: { type: "object", required: ["order_id"] },
+        on_failure: "reject",
+      }],
+      destinations: [{ destination_id: dest.id }],
+    });
+    const bad = await fetch(`${router.url}${route.endpoint}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ nope: true }),
+    });
+    assert.equal(bad.status, 422);
+    const err = await bad.json();
+    assert.equal(err.error.code, "rejected");
+    assert.match(err.error.message, /shape/);
+    assert.match(err.error.message, /order_id/);
+    await post(`${router.url}${route.endpoint}`, { order_id: 7 });
+    const events = await api<{ total: number }>("GET", `/api/events?route_id=${route.id}`);
+    assert.equal(events.total, 1, "only the valid event was stored");
+  } finally {
+    await router.kill("SIGTERM");
+    await Deno.remove(router.dir, { recursive: true }).catch(() => {});
+  }
+});
