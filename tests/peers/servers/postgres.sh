@@ -14,8 +14,25 @@ DB=event_router
 PGUSER_NAME=postgres
 PGPASS=postgres
 DIR="$RUN_DIR/$NAME"
-DATA="$DIR/data"
-SOCK="$DIR/sock"
+
+# True when every folder from / down to $1 lets others in (o+x).
+traversable() {
+  local p=$1
+  while [ "$p" != "/" ] && [ -n "$p" ]; do
+    [ $(( 8#$(stat -c %a "$p") & 1 )) -eq 1 ] || return 1
+    p=$(dirname "$p")
+  done
+}
+
+# The cluster runs as the postgres user, who cannot enter a checkout under a private folder
+# (a clone under /root, say): then its data and socket live under /var/tmp, in a folder
+# named after the checkout. The pid and the log stay in $DIR either way.
+PGHOME="$DIR"
+if ! traversable "$PEERS_DIR"; then
+  PGHOME="/var/tmp/event-router-peers-$(printf %s "$RUN_DIR" | md5sum | cut -c1-12)/$NAME"
+fi
+DATA="$PGHOME/data"
+SOCK="$PGHOME/sock"
 
 bindir() {
   local d
@@ -56,12 +73,12 @@ do_start() {
   fi
   local bin
   bin=$(bindir)
-  mkdir -p "$DIR" "$SOCK"
-  chown postgres:postgres "$DIR" "$SOCK"
+  mkdir -p "$DIR" "$PGHOME" "$SOCK"
+  chown postgres:postgres "$DIR" "$PGHOME" "$SOCK"
   if [ ! -f "$DATA/PG_VERSION" ]; then
     log "initdb in $DATA"
     rm -rf "$DATA"
-    local pw="$DIR/pwfile"
+    local pw="$PGHOME/pwfile"
     echo "$PGPASS" >"$pw"
     chown postgres:postgres "$pw"
     as_pg "$bin/initdb" -D "$DATA" -U "$PGUSER_NAME" --pwfile="$pw" --auth-local=trust \
