@@ -160,6 +160,51 @@ export class Backoff {
   }
 }
 
+/**
+ * The reconnect state of a publisher that keeps one connection: a Backoff plus why the last
+ * connection failed or dropped. Inside the pause a publish fails fast, retriable, with the
+ * remaining wait as retryAfterMs and the cause in the message, so the broker is not hammered
+ * and the dead-letter trail still says what went wrong.
+ */
+export class Reconnector {
+  #lastError = "";
+  /** `broker` prefixes the fail-fast message: `kafka: not reconnecting for ...`. */
+  constructor(readonly broker: string, readonly backoff: Backoff = new Backoff()) {}
+
+  /** Throws the fail-fast PublishError while the pause after a failure lasts. */
+  check(): void {
+    const wait = this.backoff.wait();
+    if (wait > 0) {
+      throw new PublishError(
+        `${this.broker}: not reconnecting for ${wait} ms after: ${this.#lastError}`,
+        false,
+        wait,
+      );
+    }
+  }
+
+  /**
+   * Records a connection lost after it was up. `pause` false (the caller's abort, a close the
+   * broker announced) keeps the cause for messages but lets the next attempt go at once.
+   */
+  dropped(why: string, pause = true): void {
+    this.#lastError = why;
+    if (pause) this.backoff.failed();
+  }
+
+  /** Records a failed connect and starts the pause; returns the error to throw. */
+  failed(message: string, permanent: boolean): PublishError {
+    this.#lastError = message;
+    const pause = this.backoff.failed();
+    return new PublishError(message, permanent, permanent ? undefined : pause);
+  }
+
+  /** A connection is up (or the publisher closed): the next failure starts from the base pause. */
+  succeeded(): void {
+    this.backoff.succeeded();
+  }
+}
+
 /** Host names of `host:port` strings and URLs, for the private-address guard. */
 export function hostOf(hostPort: string): string {
   const s = hostPort.trim();

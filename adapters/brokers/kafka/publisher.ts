@@ -24,7 +24,7 @@ import type {
   PublisherFactory,
   PublishResult,
 } from "../../../core/ports.ts";
-import { Backoff, bounded, errorMessage, failure, hostOf, PublishError } from "../errors.ts";
+import { bounded, errorMessage, failure, hostOf, PublishError, Reconnector } from "../errors.ts";
 import { type KafkaConfig, parseKafkaConfig } from "./config.ts";
 import { compileKey, type KeyFn } from "./key.ts";
 import { guardedSocketFactory } from "./socket.ts";
@@ -93,8 +93,7 @@ export class KafkaPublisher implements Publisher {
   #kafka: Kafka;
   #producer: Producer | null = null;
   #opening: Promise<Producer> | null = null;
-  #backoff = new Backoff();
-  #lastError = "";
+  #reconnect = new Reconnector("kafka");
   #key: KeyFn | null;
 
   constructor(readonly config: KafkaConfig, readonly ctx: PublisherContext) {
@@ -134,7 +133,7 @@ export class KafkaPublisher implements Publisher {
     const p = this.#producer;
     this.#producer = null;
     this.#opening = null;
-    this.#backoff.succeeded();
+    this.#reconnect.succeeded();
     if (p) {
       await bounded(p.disconnect(), this.config.timeout_ms, undefined, "kafka close").catch(
         () => {},
@@ -216,8 +215,7 @@ export class KafkaPublisher implements Publisher {
   /** Forgets a producer after a failure; the next publish makes a new one (after backoff). */
   #drop(producer: Producer, why: string, pause = true) {
     if (this.#producer === producer) this.#producer = null;
-    this.#lastError = why;
-    if (pause) this.#backoff.failed();
+    this.#reconnect.dropped(why, pause);
     producer.disconnect().catch(() => {});
   }
 
@@ -228,14 +226,7 @@ export class KafkaPublisher implements Publisher {
   }
 
   async #open(): Promise<Producer> {
-    const wait = this.#backoff.wait();
-    if (wait > 0) {
-      throw new PublishError(
-        `kafka: not reconnecting for ${wait} ms after: ${this.#lastError}`,
-        false,
-        wait,
-      );
-    }
+    this.#reconnect.check();
     try {
       for (const b of this.config.brokers) await this.ctx.checkHost(hostOf(b));
     } catch (e) {
@@ -251,15 +242,13 @@ export class KafkaPublisher implements Publisher {
     try {
       await bounded(producer.connect(), this.config.timeout_ms, undefined, "kafka connect");
       this.#producer = producer;
-      this.#backoff.succeeded();
+      this.#reconnect.succeeded();
       return producer;
     } catch (e) {
       producer.disconnect().catch(() => {});
       const msg = describe(e);
-      this.#lastError = msg;
       const permanent = classifyKafka(e);
-      const pause = this.#backoff.failed();
-      throw new PublishError(msg, permanent, permanent ? undefined : pause);
+      throw this.#reconnect.failed(msg, permanent);
     }
   }
 }

@@ -27,12 +27,12 @@ import type {
   PublishResult,
 } from "../../../core/ports.ts";
 import {
-  Backoff,
   bounded,
   errorMessage,
   failAll,
   failure,
   PublishError,
+  Reconnector,
   toResult,
 } from "../errors.ts";
 import { parseRabbitmqConfig, type RabbitmqConfig } from "./config.ts";
@@ -70,8 +70,7 @@ export class RabbitmqPublisher implements Publisher {
   #ch: ConfirmChannel | null = null;
   #chError: Error | null = null;
   #opening: Promise<ConfirmChannel> | null = null;
-  #lastError = "";
-  #backoff = new Backoff();
+  #reconnect = new Reconnector("rabbitmq");
   #target: { exchange: string; routingKey: string };
 
   constructor(readonly config: RabbitmqConfig, readonly ctx: PublisherContext) {
@@ -105,7 +104,7 @@ export class RabbitmqPublisher implements Publisher {
     this.#conn = null;
     this.#ch = null;
     this.#opening = null;
-    this.#backoff.succeeded();
+    this.#reconnect.succeeded();
     if (conn) {
       await bounded(conn.close(), this.config.timeout_ms, undefined, "rabbitmq close").catch(
         () => {},
@@ -122,14 +121,7 @@ export class RabbitmqPublisher implements Publisher {
   }
 
   async #open(): Promise<ConfirmChannel> {
-    const wait = this.#backoff.wait();
-    if (wait > 0) {
-      throw new PublishError(
-        `rabbitmq: not reconnecting for ${wait} ms after: ${this.#lastError}`,
-        false,
-        wait,
-      );
-    }
+    this.#reconnect.check();
     const timeout = this.config.timeout_ms;
     try {
       if (!this.#conn) {
@@ -153,7 +145,10 @@ export class RabbitmqPublisher implements Publisher {
           if (this.#conn !== conn) return;
           this.#conn = null;
           this.#ch = null;
-          this.#lastError = e ? `connection closed: ${e.message}` : "connection closed";
+          this.#reconnect.dropped(
+            e ? `connection closed: ${e.message}` : "connection closed",
+            false,
+          );
         });
         conn.on("blocked", (reason: string) => {
           this.ctx.log.warn("rabbitmq connection blocked by the broker", { reason });
@@ -182,7 +177,7 @@ export class RabbitmqPublisher implements Publisher {
         throw e;
       }
       this.#ch = ch;
-      this.#backoff.succeeded();
+      this.#reconnect.succeeded();
       return ch;
     } catch (e) {
       const permanent = classifyRabbitmq(e);
@@ -195,9 +190,7 @@ export class RabbitmqPublisher implements Publisher {
         conn.close().catch(() => {});
       }
       const msg = e instanceof PublishError ? e.message : `rabbitmq: ${errorMessage(e)}`;
-      this.#lastError = msg;
-      const pause = this.#backoff.failed();
-      throw new PublishError(msg, permanent, permanent ? undefined : pause);
+      throw this.#reconnect.failed(msg, permanent);
     }
   }
 

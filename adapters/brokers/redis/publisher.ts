@@ -23,7 +23,7 @@ import type {
   PublisherFactory,
   PublishResult,
 } from "../../../core/ports.ts";
-import { Backoff, bounded, errorMessage, failure, hostOf, PublishError } from "../errors.ts";
+import { bounded, errorMessage, failure, hostOf, PublishError, Reconnector } from "../errors.ts";
 import { parseRedisConfig, type RedisConfig } from "./config.ts";
 
 const PERMANENT =
@@ -63,8 +63,7 @@ function endpoint(c: RedisConfig): { host: string; options: RedisOptions } {
 export class RedisPublisher implements Publisher {
   #client: Redis | null = null;
   #opening: Promise<Redis> | null = null;
-  #backoff = new Backoff();
-  #lastError = "";
+  #reconnect = new Reconnector("redis");
   #endpoint: { host: string; options: RedisOptions };
 
   constructor(readonly config: RedisConfig, readonly ctx: PublisherContext) {
@@ -83,7 +82,7 @@ export class RedisPublisher implements Publisher {
     const c = this.#client;
     this.#client = null;
     this.#opening = null;
-    this.#backoff.succeeded();
+    this.#reconnect.succeeded();
     if (c) {
       await bounded(c.quit(), this.config.timeout_ms, undefined, "redis quit").catch(() => {});
       c.disconnect();
@@ -163,8 +162,7 @@ export class RedisPublisher implements Publisher {
 
   #drop(client: Redis, why: string, pause = true) {
     if (this.#client === client) this.#client = null;
-    this.#lastError = why;
-    if (pause) this.#backoff.failed();
+    this.#reconnect.dropped(why, pause);
     client.disconnect();
   }
 
@@ -178,14 +176,7 @@ export class RedisPublisher implements Publisher {
   }
 
   async #open(): Promise<Redis> {
-    const wait = this.#backoff.wait();
-    if (wait > 0) {
-      throw new PublishError(
-        `redis: not reconnecting for ${wait} ms after: ${this.#lastError}`,
-        false,
-        wait,
-      );
-    }
+    this.#reconnect.check();
     try {
       await this.ctx.checkHost(this.#endpoint.host);
     } catch (e) {
@@ -214,16 +205,14 @@ export class RedisPublisher implements Publisher {
     try {
       await bounded(client.connect(), t, undefined, "redis connect");
       this.#client = client;
-      this.#backoff.succeeded();
+      this.#reconnect.succeeded();
       return client;
     } catch (thrown) {
       const e = cause ?? thrown;
       client.disconnect();
       const permanent = classifyRedis(e);
       const msg = `redis: ${errorMessage(e)}`;
-      this.#lastError = msg;
-      const pause = this.#backoff.failed();
-      throw new PublishError(msg, permanent, permanent ? undefined : pause);
+      throw this.#reconnect.failed(msg, permanent);
     }
   }
 }
