@@ -4,6 +4,7 @@
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { Scalar } from "@scalar/hono-api-reference";
+import { secureHeaders } from "hono/secure-headers";
 import { HTTPException } from "hono/http-exception";
 import type { AppDeps } from "./app_deps.ts";
 import type { AppEnv } from "./api/env.ts";
@@ -83,6 +84,13 @@ export function createApp(deps: AppDeps): CreatedApp {
     c.json(errorBody("not_found", `no such endpoint ${c.req.method} ${c.req.path}`), 404)
   );
 
+  // Browser-facing hardening on the admin surface (not on webhooks: senders are machines, and
+  // the hot path pays for every header).
+  for (
+    const path of ["/api/*", "/login", "/logout", "/change-password", "/docs", "/openapi.json"]
+  ) {
+    app.use(path, secureHeaders());
+  }
   mountHealth(app, deps);
   app.all("/webhook/:token", webhookHandler(deps, routes));
   mountAuth(app, deps);

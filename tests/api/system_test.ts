@@ -179,3 +179,18 @@ Deno.test("health answers 503 when the store is down", async () => {
     await h.close();
   }
 });
+
+Deno.test("the admin surface sends hardening headers; webhooks stay lean", async () => {
+  const h = await harness();
+  try {
+    const r = await h.call("POST", "/login", { username: "nobody", password: "x" });
+    await r.body?.cancel();
+    assert.equal(r.headers.get("x-content-type-options"), "nosniff");
+    assert.equal(r.headers.get("x-frame-options"), "SAMEORIGIN");
+    const w = await h.call("POST", "/webhook/wh_doesnotexist", {});
+    await w.body?.cancel();
+    assert.equal(w.headers.get("x-frame-options"), null);
+  } finally {
+    await h.close();
+  }
+});
