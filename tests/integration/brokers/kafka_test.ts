@@ -7,7 +7,14 @@ import assert from "node:assert/strict";
 import { Kafka, logLevel } from "kafkajs";
 import { outgoing, publisherSuite, type ReadBack } from "../../conformance/publisher_suite.ts";
 import { mustPeer, needs } from "../../helpers/peers.ts";
-import type { Outgoing, PublisherContext, PublishResult } from "../../../core/ports.ts";
+import { privateInstance } from "../../helpers/broker_instances.ts";
+import {
+  assertFailed,
+  assertGuardRefuses,
+  assertHungServerBounded,
+  assertReconnectsAfterRestart,
+} from "../../helpers/publish_faults.ts";
+import type { Outgoing, PublisherContext } from "../../../core/ports.ts";
 import {
   type KafkaPublisher,
   kafkaPublisherFactory,
@@ -117,32 +124,6 @@ publisherSuite("kafka", {
 });
 
 /** A loopback TCP server that accepts connections and never answers: the "hung broker". */
-function silentServer() {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const conns: Deno.Conn[] = [];
-  (async () => {
-    for await (const c of listener) conns.push(c);
-  })().catch(() => {});
-  return {
-    port: (listener.addr as Deno.NetAddr).port,
-    close() {
-      listener.close();
-      for (const c of conns) {
-        try {
-          c.close();
-        } catch { /* already closed */ }
-      }
-    },
-  };
-}
-
-function assertFailed(r: PublishResult, permanent: boolean, pattern: RegExp) {
-  assert.equal(r.ok, false, "publish failed");
-  if (r.ok) return;
-  assert.equal(r.permanent, permanent, `permanent=${permanent} for: ${r.error}`);
-  assert.match(r.error, pattern);
-}
-
 Deno.test({
   name: "kafka: config errors name the field",
   fn() {
@@ -259,45 +240,19 @@ Deno.test({
 });
 
 // A private Kafka on other ports, so stopping it cannot disturb other tests.
-const script = new URL("../../peers/servers/kafka.sh", import.meta.url).pathname;
 const INSTANCE = { PEER_INSTANCE: "kafka-restart", KAFKA_PORT: "19092" };
-
-async function server(action: "start" | "stop") {
-  const out = await new Deno.Command("bash", { args: [script, action], env: INSTANCE }).output();
-  if (!out.success) {
-    throw new Error(`kafka.sh ${action} failed:\n${new TextDecoder().decode(out.stderr)}`);
-  }
-}
+const server = privateInstance("kafka.sh", INSTANCE);
 
 Deno.test({
   name: "kafka: broker restart: publish fails retriably while down, then reconnects",
   ignore: gate.ignore,
   ...loose,
-  async fn() {
-    await server("start");
-    const p = make({ brokers: [`127.0.0.1:${INSTANCE.KAFKA_PORT}`], topic: uniq() });
-    const signal = new AbortController().signal;
-    try {
-      assert.deepEqual(await p.publish(outgoing(1, "before"), signal), [{ ok: true }]);
-      await server("stop");
-      const started = Date.now();
-      const down = await p.publish(outgoing(1, "down"), signal);
-      assert.ok(Date.now() - started < 8_000, `no hang (${Date.now() - started} ms)`);
-      assertFailed(down[0], false, /./);
-      await server("start");
-      let r: PublishResult = down[0];
-      const deadline = Date.now() + 30_000;
-      while (!r.ok && Date.now() < deadline) {
-        await new Promise((ok) => setTimeout(ok, !r.ok && r.retryAfterMs ? r.retryAfterMs : 200));
-        [r] = await p.publish(outgoing(1, "after"), signal);
-      }
-      assert.deepEqual(r, { ok: true }, "published after the broker came back");
-      assert.equal(p.healthy(), true);
-    } finally {
-      await p.close();
-      await server("stop");
-    }
-  },
+  fn: () =>
+    assertReconnectsAfterRestart(
+      server,
+      () => make({ brokers: [`127.0.0.1:${INSTANCE.KAFKA_PORT}`], topic: uniq() }),
+      { deadlineMs: 30_000, pollMs: 200, downWithinMs: 8_000 },
+    ),
 });
 
 Deno.test({
@@ -305,29 +260,10 @@ Deno.test({
   ignore: gate.ignore,
   sanitizeOps: false,
   sanitizeResources: false,
-  async fn() {
-    const srv = silentServer();
-    const p = make({ brokers: [`127.0.0.1:${srv.port}`], topic: "t", timeout_ms: 1_000 });
-    try {
-      const started = Date.now();
-      const rs = await p.publish(outgoing(2), new AbortController().signal);
-      const took = Date.now() - started;
-      assert.ok(took < 4_000, `bounded by timeout_ms (took ${took} ms)`);
-      assert.equal(rs.length, 2);
-      for (const r of rs) assertFailed(r, false, /./);
-      // The caller's signal bounds the wait too.
-      const ac = new AbortController();
-      setTimeout(() => ac.abort(), 200);
-      const t2 = Date.now();
-      await new Promise((ok) => setTimeout(ok, 1_200)); // let the backoff pause pass
-      const rs2 = await p.publish(outgoing(1), ac.signal);
-      assert.ok(Date.now() - t2 < 4_000, "no hang");
-      assert.equal(rs2[0].ok, false);
-    } finally {
-      await p.close();
-      srv.close();
-    }
-  },
+  fn: () =>
+    assertHungServerBounded((port) =>
+      make({ brokers: [`127.0.0.1:${port}`], topic: "t", timeout_ms: 1_000 })
+    ),
 });
 
 Deno.test({
@@ -335,25 +271,10 @@ Deno.test({
   ignore: gate.ignore,
   sanitizeOps: false,
   sanitizeResources: false,
-  async fn() {
-    const checked: string[] = [];
-    const guarded: PublisherContext = {
-      ...ctx,
-      checkHost: (host) => {
-        checked.push(host);
-        return Promise.reject(new Error(`${host} is a loopback address`));
-      },
-    };
-    const p = kafkaPublisherFactory.create(
-      kafkaPublisherFactory.parseConfig({ brokers: brokers(), topic: "t" }),
-      guarded,
-    );
-    try {
-      const rs = await p.publish(outgoing(2), new AbortController().signal);
-      for (const r of rs) assertFailed(r, true, /host refused: 127\.0\.0\.1 is a loopback address/);
-      assert.deepEqual(checked, ["127.0.0.1"]);
-    } finally {
-      await p.close();
-    }
-  },
+  fn: () =>
+    assertGuardRefuses(ctx, (guarded) =>
+      kafkaPublisherFactory.create(
+        kafkaPublisherFactory.parseConfig({ brokers: brokers(), topic: "t" }),
+        guarded,
+      )),
 });

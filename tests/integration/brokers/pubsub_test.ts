@@ -5,26 +5,15 @@
  */
 import assert from "node:assert/strict";
 import { PubSub, v1 } from "@google-cloud/pubsub";
-import type { Logger, PublisherContext, PublishResult } from "../../../core/ports.ts";
 import { outgoing, publisherSuite, type ReadBack } from "../../conformance/publisher_suite.ts";
 import { mustPeer, needs } from "../../helpers/peers.ts";
+import { closedPort } from "../../helpers/broker_instances.ts";
+import { testContext } from "../../helpers/publisher_context.ts";
+import { assertClosedPortRetriable, assertMissingTarget } from "../../helpers/publish_faults.ts";
 import { pubsubPublisherFactory } from "../../../adapters/brokers/pubsub/publisher.ts";
 import { parsePubsubConfig } from "../../../adapters/brokers/pubsub/config.ts";
 
 const gate = needs("PUBSUB_EMULATOR_HOST", "PUBSUB_PROJECT_ID");
-
-function testContext(lines: string[] = []): PublisherContext {
-  const log = (level: string) => (msg: string, fields?: Record<string, unknown>) =>
-    void lines.push(`${level} ${msg} ${JSON.stringify(fields ?? {})}`);
-  const l: Logger = {
-    debug: log("debug"),
-    info: log("info"),
-    warn: log("warn"),
-    error: log("error"),
-    child: () => l,
-  };
-  return { fetch, checkHost: () => Promise.resolve(), log: l };
-}
 
 interface Pulled extends ReadBack {
   orderingKey: string;
@@ -173,17 +162,8 @@ Deno.test({
   async fn() {
     const topic = `er-no-such-topic-${Date.now()}`;
     const p = publisherFor(topic);
-    const ac = new AbortController();
     try {
-      const results = await p.publish(outgoing(3, "q"), ac.signal);
-      assert.equal(results.length, 3);
-      for (const r of results) {
-        assert.equal(r.ok, false);
-        const f = r as Extract<PublishResult, { ok: false }>;
-        assert.equal(f.permanent, true, f.error);
-        assert.match(f.error, /NOT_FOUND/);
-        assert.ok(f.error.includes(topic), `error names the topic: ${f.error}`);
-      }
+      await assertMissingTarget(p, outgoing(3, "q"), /NOT_FOUND/, topic);
     } finally {
       await p.close();
     }
@@ -191,9 +171,7 @@ Deno.test({
 });
 
 Deno.test("pubsub: a closed port is a retriable error within seconds, and healthy() turns false", async () => {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
+  const port = closedPort();
   const p = pubsubPublisherFactory.create(
     parsePubsubConfig({
       project_id: "test-project",
@@ -204,20 +182,7 @@ Deno.test("pubsub: a closed port is a retriable error within seconds, and health
     }),
     testContext(),
   );
-  const ac = new AbortController();
-  const t0 = Date.now();
-  try {
-    const results = await p.publish(outgoing(5, "c"), ac.signal);
-    assert.ok(Date.now() - t0 < 8_000, `took ${Date.now() - t0}ms`);
-    assert.equal(results.length, 5);
-    for (const r of results) {
-      assert.equal(r.ok, false);
-      assert.equal((r as { permanent: boolean }).permanent, false, JSON.stringify(r));
-    }
-    assert.equal(p.healthy?.(), false);
-  } finally {
-    await p.close();
-  }
+  await assertClosedPortRetriable(p, 5);
 });
 
 Deno.test("pubsub config: errors name the field", () => {

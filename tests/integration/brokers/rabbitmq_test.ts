@@ -8,7 +8,14 @@ import { connect } from "amqplib";
 import type { ChannelModel } from "amqplib";
 import { outgoing, publisherSuite, type ReadBack } from "../../conformance/publisher_suite.ts";
 import { mustPeer, needs } from "../../helpers/peers.ts";
-import type { PublisherContext, PublishResult } from "../../../core/ports.ts";
+import { privateInstance } from "../../helpers/broker_instances.ts";
+import {
+  assertFailed,
+  assertGuardRefuses,
+  assertHungServerBounded,
+  assertReconnectsAfterRestart,
+} from "../../helpers/publish_faults.ts";
+import type { PublisherContext } from "../../../core/ports.ts";
 import {
   type RabbitmqPublisher,
   rabbitmqPublisherFactory,
@@ -123,32 +130,6 @@ publisherSuite("rabbitmq (topic exchange, quorum queue)", {
 });
 
 /** A loopback TCP server that accepts connections and never answers: the "hung broker". */
-function silentServer() {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const conns: Deno.Conn[] = [];
-  (async () => {
-    for await (const c of listener) conns.push(c);
-  })().catch(() => {});
-  return {
-    port: (listener.addr as Deno.NetAddr).port,
-    close() {
-      listener.close();
-      for (const c of conns) {
-        try {
-          c.close();
-        } catch { /* already closed */ }
-      }
-    },
-  };
-}
-
-function assertFailed(r: PublishResult, permanent: boolean, pattern: RegExp) {
-  assert.equal(r.ok, false, "publish failed");
-  if (r.ok) return;
-  assert.equal(r.permanent, permanent, `permanent=${permanent} for: ${r.error}`);
-  assert.match(r.error, pattern);
-}
-
 Deno.test({
   name: "rabbitmq: config errors name the field",
   fn() {
@@ -257,49 +238,25 @@ Deno.test({
 });
 
 // A private RabbitMQ node on another port, so stopping it cannot disturb other tests.
-const script = new URL("../../peers/servers/rabbitmq.sh", import.meta.url).pathname;
 const INSTANCE = { PEER_INSTANCE: "rabbitmq-restart", RABBITMQ_PORT: "5682" };
-
-async function server(action: "start" | "stop") {
-  const out = await new Deno.Command("bash", { args: [script, action], env: INSTANCE }).output();
-  const err = new TextDecoder().decode(out.stderr);
-  if (!out.success) throw new Error(`rabbitmq.sh ${action} failed:\n${err}`);
-}
+const server = privateInstance("rabbitmq.sh", INSTANCE);
 
 Deno.test({
   name: "rabbitmq: broker restart: publish fails retriably while down, then reconnects",
   ignore: gate.ignore,
   sanitizeResources: false,
   sanitizeOps: false,
-  async fn() {
-    await server("start");
-    const queue = uniq();
-    const p = make({
-      url: `amqp://guest:guest@127.0.0.1:${INSTANCE.RABBITMQ_PORT}/`,
-      queue,
-      declare: { queue_type: "quorum" },
-    });
-    const signal = new AbortController().signal;
-    try {
-      assert.deepEqual(await p.publish(outgoing(1, "before"), signal), [{ ok: true }]);
-      await server("stop");
-      const down = await p.publish(outgoing(1, "down"), signal);
-      assertFailed(down[0], false, /./);
-      await server("start");
-      // The dispatcher would wait retryAfterMs; do the same, then the next publish reconnects.
-      let r: PublishResult = down[0];
-      const deadline = Date.now() + 20_000;
-      while (!r.ok && Date.now() < deadline) {
-        await new Promise((ok) => setTimeout(ok, !r.ok && r.retryAfterMs ? r.retryAfterMs : 200));
-        [r] = await p.publish(outgoing(1, "after"), signal);
-      }
-      assert.deepEqual(r, { ok: true }, "published after the broker came back");
-      assert.equal(p.healthy(), true);
-    } finally {
-      await p.close();
-      await server("stop");
-    }
-  },
+  fn: () =>
+    assertReconnectsAfterRestart(
+      server,
+      () =>
+        make({
+          url: `amqp://guest:guest@127.0.0.1:${INSTANCE.RABBITMQ_PORT}/`,
+          queue: uniq(),
+          declare: { queue_type: "quorum" },
+        }),
+      { deadlineMs: 20_000, pollMs: 200 },
+    ),
 });
 
 Deno.test({
@@ -307,33 +264,10 @@ Deno.test({
   ignore: gate.ignore,
   sanitizeOps: false,
   sanitizeResources: false,
-  async fn() {
-    const srv = silentServer();
-    const p = make({
-      url: `amqp://guest:guest@127.0.0.1:${srv.port}/`,
-      queue: "q",
-      timeout_ms: 1_000,
-    });
-    try {
-      const started = Date.now();
-      const rs = await p.publish(outgoing(2), new AbortController().signal);
-      const took = Date.now() - started;
-      assert.ok(took < 4_000, `bounded by timeout_ms (took ${took} ms)`);
-      assert.equal(rs.length, 2);
-      for (const r of rs) assertFailed(r, false, /./);
-      // The caller's signal bounds the wait too.
-      const ac = new AbortController();
-      setTimeout(() => ac.abort(), 200);
-      const t2 = Date.now();
-      await new Promise((ok) => setTimeout(ok, 1_200)); // let the backoff pause pass
-      const rs2 = await p.publish(outgoing(1), ac.signal);
-      assert.ok(Date.now() - t2 < 4_000, "no hang");
-      assert.equal(rs2[0].ok, false);
-    } finally {
-      await p.close();
-      srv.close();
-    }
-  },
+  fn: () =>
+    assertHungServerBounded((port) =>
+      make({ url: `amqp://guest:guest@127.0.0.1:${port}/`, queue: "q", timeout_ms: 1_000 })
+    ),
 });
 
 Deno.test({
@@ -341,25 +275,10 @@ Deno.test({
   ignore: gate.ignore,
   sanitizeOps: false,
   sanitizeResources: false,
-  async fn() {
-    const checked: string[] = [];
-    const guarded: PublisherContext = {
-      ...ctx,
-      checkHost: (host) => {
-        checked.push(host);
-        return Promise.reject(new Error(`${host} is a loopback address`));
-      },
-    };
-    const p = rabbitmqPublisherFactory.create(
-      rabbitmqPublisherFactory.parseConfig({ url: mustPeer("RABBITMQ_URL"), queue: "q" }),
-      guarded,
-    );
-    try {
-      const rs = await p.publish(outgoing(2), new AbortController().signal);
-      for (const r of rs) assertFailed(r, true, /host refused: 127\.0\.0\.1 is a loopback address/);
-      assert.deepEqual(checked, ["127.0.0.1"]);
-    } finally {
-      await p.close();
-    }
-  },
+  fn: () =>
+    assertGuardRefuses(ctx, (guarded) =>
+      rabbitmqPublisherFactory.create(
+        rabbitmqPublisherFactory.parseConfig({ url: mustPeer("RABBITMQ_URL"), queue: "q" }),
+        guarded,
+      )),
 });

@@ -7,7 +7,14 @@ import assert from "node:assert/strict";
 import { Redis } from "ioredis";
 import { outgoing, publisherSuite, type ReadBack } from "../../conformance/publisher_suite.ts";
 import { mustPeer, needs } from "../../helpers/peers.ts";
-import type { PublisherContext, PublishResult } from "../../../core/ports.ts";
+import { privateInstance } from "../../helpers/broker_instances.ts";
+import {
+  assertFailed,
+  assertGuardRefuses,
+  assertHungServerBounded,
+  assertReconnectsAfterRestart,
+} from "../../helpers/publish_faults.ts";
+import type { PublisherContext } from "../../../core/ports.ts";
 import {
   type RedisPublisher,
   redisPublisherFactory,
@@ -86,32 +93,6 @@ publisherSuite("redis streams (url)", {
 });
 
 /** A loopback TCP server that accepts connections and never answers: the "hung broker". */
-function silentServer() {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const conns: Deno.Conn[] = [];
-  (async () => {
-    for await (const c of listener) conns.push(c);
-  })().catch(() => {});
-  return {
-    port: (listener.addr as Deno.NetAddr).port,
-    close() {
-      listener.close();
-      for (const c of conns) {
-        try {
-          c.close();
-        } catch { /* already closed */ }
-      }
-    },
-  };
-}
-
-function assertFailed(r: PublishResult, permanent: boolean, pattern: RegExp) {
-  assert.equal(r.ok, false, "publish failed");
-  if (r.ok) return;
-  assert.equal(r.permanent, permanent, `permanent=${permanent} for: ${r.error}`);
-  assert.match(r.error, pattern);
-}
-
 Deno.test({
   name: "redis: config errors name the field",
   fn() {
@@ -221,42 +202,18 @@ Deno.test({
 });
 
 // A private Redis on another port, so stopping it cannot disturb other tests.
-const script = new URL("../../peers/servers/redis.sh", import.meta.url).pathname;
 const INSTANCE = { PEER_INSTANCE: "redis-restart", REDIS_PORT: "6391" };
-
-async function server(action: "start" | "stop") {
-  const out = await new Deno.Command("bash", { args: [script, action], env: INSTANCE }).output();
-  if (!out.success) {
-    throw new Error(`redis.sh ${action} failed:\n${new TextDecoder().decode(out.stderr)}`);
-  }
-}
+const server = privateInstance("redis.sh", INSTANCE);
 
 Deno.test({
   name: "redis: server restart: publish fails retriably while down, then reconnects",
   ignore: gate.ignore,
-  async fn() {
-    await server("start");
-    const p = make({ address: `127.0.0.1:${INSTANCE.REDIS_PORT}`, stream: uniq() });
-    const signal = new AbortController().signal;
-    try {
-      assert.deepEqual(await p.publish(outgoing(1, "before"), signal), [{ ok: true }]);
-      await server("stop");
-      const down = await p.publish(outgoing(1, "down"), signal);
-      assertFailed(down[0], false, /./);
-      await server("start");
-      let r: PublishResult = down[0];
-      const deadline = Date.now() + 15_000;
-      while (!r.ok && Date.now() < deadline) {
-        await new Promise((ok) => setTimeout(ok, !r.ok && r.retryAfterMs ? r.retryAfterMs : 100));
-        [r] = await p.publish(outgoing(1, "after"), signal);
-      }
-      assert.deepEqual(r, { ok: true }, "published after the server came back");
-      assert.equal(p.healthy(), true);
-    } finally {
-      await p.close();
-      await server("stop");
-    }
-  },
+  fn: () =>
+    assertReconnectsAfterRestart(
+      server,
+      () => make({ address: `127.0.0.1:${INSTANCE.REDIS_PORT}`, stream: uniq() }),
+      { deadlineMs: 15_000, pollMs: 100 },
+    ),
 });
 
 Deno.test({
@@ -264,29 +221,10 @@ Deno.test({
   ignore: gate.ignore,
   sanitizeOps: false,
   sanitizeResources: false,
-  async fn() {
-    const srv = silentServer();
-    const p = make({ address: `127.0.0.1:${srv.port}`, stream: "s", timeout_ms: 1_000 });
-    try {
-      const started = Date.now();
-      const rs = await p.publish(outgoing(2), new AbortController().signal);
-      const took = Date.now() - started;
-      assert.ok(took < 4_000, `bounded by timeout_ms (took ${took} ms)`);
-      assert.equal(rs.length, 2);
-      for (const r of rs) assertFailed(r, false, /./);
-      // The caller's signal bounds the wait too.
-      const ac = new AbortController();
-      setTimeout(() => ac.abort(), 200);
-      const t2 = Date.now();
-      await new Promise((ok) => setTimeout(ok, 1_200)); // let the backoff pause pass
-      const rs2 = await p.publish(outgoing(1), ac.signal);
-      assert.ok(Date.now() - t2 < 4_000, "no hang");
-      assert.equal(rs2[0].ok, false);
-    } finally {
-      await p.close();
-      srv.close();
-    }
-  },
+  fn: () =>
+    assertHungServerBounded((port) =>
+      make({ address: `127.0.0.1:${port}`, stream: "s", timeout_ms: 1_000 })
+    ),
 });
 
 Deno.test({
@@ -294,25 +232,10 @@ Deno.test({
   ignore: gate.ignore,
   sanitizeOps: false,
   sanitizeResources: false,
-  async fn() {
-    const checked: string[] = [];
-    const guarded: PublisherContext = {
-      ...ctx,
-      checkHost: (host) => {
-        checked.push(host);
-        return Promise.reject(new Error(`${host} is a loopback address`));
-      },
-    };
-    const p = redisPublisherFactory.create(
-      redisPublisherFactory.parseConfig({ url: mustPeer("REDIS_URL"), stream: "s" }),
-      guarded,
-    );
-    try {
-      const rs = await p.publish(outgoing(2), new AbortController().signal);
-      for (const r of rs) assertFailed(r, true, /host refused: 127\.0\.0\.1 is a loopback address/);
-      assert.deepEqual(checked, ["127.0.0.1"]);
-    } finally {
-      await p.close();
-    }
-  },
+  fn: () =>
+    assertGuardRefuses(ctx, (guarded) =>
+      redisPublisherFactory.create(
+        redisPublisherFactory.parseConfig({ url: mustPeer("REDIS_URL"), stream: "s" }),
+        guarded,
+      )),
 });

@@ -19,27 +19,16 @@ import {
   SNSClient,
   SubscribeCommand,
 } from "@aws-sdk/client-sns";
-import type { Logger, PublisherContext, PublishResult } from "../../../core/ports.ts";
 import { outgoing, publisherSuite, type ReadBack } from "../../conformance/publisher_suite.ts";
 import { mustPeer, needs } from "../../helpers/peers.ts";
+import { closedPort } from "../../helpers/broker_instances.ts";
+import { testContext } from "../../helpers/publisher_context.ts";
+import { assertClosedPortRetriable, assertMissingTarget } from "../../helpers/publish_faults.ts";
 import { SnsPublisher, snsPublisherFactory } from "../../../adapters/brokers/sns/publisher.ts";
 import { parseSnsConfig } from "../../../adapters/brokers/sns/config.ts";
 
 const gate = needs("SNS_ENDPOINT", "SQS_ENDPOINT");
 const enc = new TextEncoder();
-
-function testContext(lines: string[] = []): PublisherContext {
-  const log = (level: string) => (msg: string, fields?: Record<string, unknown>) =>
-    void lines.push(`${level} ${msg} ${JSON.stringify(fields ?? {})}`);
-  const l: Logger = {
-    debug: log("debug"),
-    info: log("info"),
-    warn: log("warn"),
-    error: log("error"),
-    child: () => l,
-  };
-  return { fetch, checkHost: () => Promise.resolve(), log: l };
-}
 
 function aws() {
   return {
@@ -224,19 +213,9 @@ Deno.test({
   async fn() {
     const arn = `arn:aws:sns:${mustPeer("AWS_REGION")}:123456789012:er-no-such-topic-${Date.now()}`;
     const p = publisherFor(arn);
-    const ac = new AbortController();
     try {
-      for (const n of [1, 3]) {
-        const results = await p.publish(outgoing(n, `q${n}`), ac.signal);
-        assert.equal(results.length, n);
-        for (const r of results) {
-          assert.equal(r.ok, false);
-          const f = r as Extract<PublishResult, { ok: false }>;
-          assert.equal(f.permanent, true, f.error);
-          assert.match(f.error, /NotFound/);
-          assert.ok(f.error.includes(arn), `error names the topic: ${f.error}`);
-        }
-      }
+      // A lone message goes through Publish, more through PublishBatch: both must say so.
+      for (const n of [1, 3]) await assertMissingTarget(p, outgoing(n, `q${n}`), /NotFound/, arn);
     } finally {
       await p.close();
     }
@@ -244,9 +223,7 @@ Deno.test({
 });
 
 Deno.test("sns: a closed port is a retriable error within seconds, and healthy() turns false", async () => {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
+  const port = closedPort();
   const p = snsPublisherFactory.create(
     parseSnsConfig({
       topic_arn: "arn:aws:sns:us-east-1:123456789012:t",
@@ -257,20 +234,7 @@ Deno.test("sns: a closed port is a retriable error within seconds, and healthy()
     }),
     testContext(),
   );
-  const ac = new AbortController();
-  const t0 = Date.now();
-  try {
-    const results = await p.publish(outgoing(12, "c"), ac.signal);
-    assert.ok(Date.now() - t0 < 8_000, `took ${Date.now() - t0}ms`);
-    assert.equal(results.length, 12);
-    for (const r of results) {
-      assert.equal(r.ok, false);
-      assert.equal((r as { permanent: boolean }).permanent, false, JSON.stringify(r));
-    }
-    assert.equal(p.healthy?.(), false);
-  } finally {
-    await p.close();
-  }
+  await assertClosedPortRetriable(p, 12);
 });
 
 Deno.test("sns: a lone message uses Publish, more use PublishBatch; FIFO ids are set", async () => {

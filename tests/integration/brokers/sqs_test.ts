@@ -12,31 +12,16 @@ import {
   ReceiveMessageCommand,
   SQSClient,
 } from "@aws-sdk/client-sqs";
-import type { Logger, PublisherContext, PublishResult } from "../../../core/ports.ts";
 import { outgoing, publisherSuite, type ReadBack } from "../../conformance/publisher_suite.ts";
 import { mustPeer, needs } from "../../helpers/peers.ts";
+import { closedPort } from "../../helpers/broker_instances.ts";
+import { testContext } from "../../helpers/publisher_context.ts";
+import { assertClosedPortRetriable, assertMissingTarget } from "../../helpers/publish_faults.ts";
 import { SqsPublisher, sqsPublisherFactory } from "../../../adapters/brokers/sqs/publisher.ts";
 import { parseSqsConfig } from "../../../adapters/brokers/sqs/config.ts";
 
 const gate = needs("SQS_ENDPOINT");
 const enc = new TextEncoder();
-
-function testLogger(lines: string[] = []): Logger {
-  const log = (level: string) => (msg: string, fields?: Record<string, unknown>) =>
-    void lines.push(`${level} ${msg} ${JSON.stringify(fields ?? {})}`);
-  const l: Logger = {
-    debug: log("debug"),
-    info: log("info"),
-    warn: log("warn"),
-    error: log("error"),
-    child: () => l,
-  };
-  return l;
-}
-
-function testContext(lines: string[] = []): PublisherContext {
-  return { fetch, checkHost: () => Promise.resolve(), log: testLogger(lines) };
-}
 
 function aws() {
   return {
@@ -214,29 +199,13 @@ Deno.test({
   async fn() {
     const url = `${mustPeer("SQS_ENDPOINT")}/123456789012/er-no-such-queue-${Date.now()}`;
     const p = publisherFor(url);
-    const ac = new AbortController();
     try {
-      const results = await p.publish(outgoing(3, "q"), ac.signal);
-      assert.equal(results.length, 3);
-      for (const r of results) {
-        assert.equal(r.ok, false);
-        const f = r as Extract<PublishResult, { ok: false }>;
-        assert.equal(f.permanent, true, f.error);
-        assert.match(f.error, /QueueDoesNotExist|NonExistentQueue/);
-        assert.ok(f.error.includes(url), `error names the queue: ${f.error}`);
-      }
+      await assertMissingTarget(p, outgoing(3, "q"), /QueueDoesNotExist|NonExistentQueue/, url);
     } finally {
       await p.close();
     }
   },
 });
-
-function closedPort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
 
 Deno.test("sqs: a closed port is a retriable error within seconds, and healthy() turns false", async () => {
   const port = closedPort();
@@ -252,20 +221,7 @@ Deno.test("sqs: a closed port is a retriable error within seconds, and healthy()
     }),
     testContext(),
   );
-  const ac = new AbortController();
-  const t0 = Date.now();
-  try {
-    const results = await p.publish(outgoing(12, "c"), ac.signal);
-    assert.ok(Date.now() - t0 < 8_000, `took ${Date.now() - t0}ms`);
-    assert.equal(results.length, 12);
-    for (const r of results) {
-      assert.equal(r.ok, false);
-      assert.equal((r as { permanent: boolean }).permanent, false, JSON.stringify(r));
-    }
-    assert.equal(p.healthy?.(), false);
-  } finally {
-    await p.close();
-  }
+  await assertClosedPortRetriable(p, 12);
 });
 
 Deno.test("sqs: per-entry Failed answers map to permanent (SenderFault) or retriable", async () => {
