@@ -213,3 +213,45 @@ server_main() {
       ;;
   esac
 }
+
+# The server names given, or every servers/*.sh; printed one per line.
+server_names() {
+  if [ $# -gt 0 ]; then
+    printf '%s\n' "$@"
+  else
+    local f
+    for f in "$PEERS_DIR"/servers/*.sh; do basename "$f" .sh; done
+  fi
+}
+
+# Runs `servers/<name>.sh <action>` for every name in parallel; prints the names that failed.
+run_servers() {
+  local action=$1 n script
+  shift
+  declare -A pids=()
+  for n in "$@"; do
+    script="$PEERS_DIR/servers/$n.sh"
+    if [ ! -f "$script" ]; then
+      log "error: no server script $script"
+      echo "$n"
+      continue
+    fi
+    bash "$script" "$action" &
+    pids[$n]=$!
+  done
+  for n in "${!pids[@]}"; do
+    wait "${pids[$n]}" || echo "$n"
+  done
+}
+
+# peers.env: the settings of every server that has an env file (started now or earlier).
+write_peers_env() {
+  local f
+  {
+    echo "# written by tests/peers/start.sh; do not edit"
+    for f in "$RUN_DIR"/*.env; do
+      [ -f "$f" ] && cat "$f"
+    done
+  } >"$PEERS_DIR/peers.env.tmp"
+  mv "$PEERS_DIR/peers.env.tmp" "$PEERS_DIR/peers.env"
+}

@@ -14,33 +14,10 @@
 set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-names=("$@")
-if [ ${#names[@]} -eq 0 ]; then
-  for f in "$PEERS_DIR"/servers/*.sh; do names+=("$(basename "$f" .sh)"); done
-fi
-
+mapfile -t names < <(server_names "$@")
 started=$SECONDS
-declare -A pids=()
-for n in "${names[@]}"; do
-  script="$PEERS_DIR/servers/$n.sh"
-  [ -f "$script" ] || die "no server script $script"
-  bash "$script" start &
-  pids[$n]=$!
-done
-
-failed=()
-for n in "${names[@]}"; do
-  wait "${pids[$n]}" || failed+=("$n")
-done
-
-# peers.env: the settings of every server that has an env file (started now or earlier).
-{
-  echo "# written by tests/peers/start.sh; do not edit"
-  for f in "$RUN_DIR"/*.env; do
-    [ -f "$f" ] && cat "$f"
-  done
-} >"$PEERS_DIR/peers.env.tmp"
-mv "$PEERS_DIR/peers.env.tmp" "$PEERS_DIR/peers.env"
+mapfile -t failed < <(run_servers start "${names[@]}")
+write_peers_env
 
 if [ ${#failed[@]} -gt 0 ]; then
   die "failed to start: ${failed[*]} (after $((SECONDS - started))s)"

@@ -15,7 +15,7 @@ import {
   assertHungServerBounded,
   assertReconnectsAfterRestart,
 } from "../../helpers/publish_faults.ts";
-import type { PublisherContext } from "../../../core/ports.ts";
+import { testContext } from "../../helpers/publisher_context.ts";
 import {
   type RabbitmqPublisher,
   rabbitmqPublisherFactory,
@@ -23,16 +23,7 @@ import {
 
 const gate = needs("RABBITMQ_URL");
 
-const silent = {
-  debug() {},
-  info() {},
-  warn() {},
-  error() {},
-  child() {
-    return silent;
-  },
-};
-const ctx: PublisherContext = { fetch, checkHost: async () => {}, log: silent };
+const ctx = testContext();
 
 const uniq = () => `er-test-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 

@@ -14,7 +14,7 @@ import {
   assertHungServerBounded,
   assertReconnectsAfterRestart,
 } from "../../helpers/publish_faults.ts";
-import type { PublisherContext } from "../../../core/ports.ts";
+import { testContext } from "../../helpers/publisher_context.ts";
 import {
   type RedisPublisher,
   redisPublisherFactory,
@@ -22,16 +22,7 @@ import {
 
 const gate = needs("REDIS_URL");
 
-const silent = {
-  debug() {},
-  info() {},
-  warn() {},
-  error() {},
-  child() {
-    return silent;
-  },
-};
-const ctx: PublisherContext = { fetch, checkHost: () => Promise.resolve(), log: silent };
+const ctx = testContext();
 
 const uniq = () => `er-test-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 const dec = new TextDecoder();
