@@ -1,6 +1,7 @@
 /** GET|POST /api/routes, GET|PUT|DELETE /api/routes/{id}, POST /api/routes/{id}/test. */
 import { createRoute, z } from "@hono/zod-openapi";
-import { ApiError, notFound } from "./errors.ts";
+import { ApiError, describeZodError, notFound } from "./errors.ts";
+import { responseTemplateSchema } from "../ingress/response_template.ts";
 import { Any, body, errors, idParam, json, security } from "./openapi_helpers.ts";
 import type { Mount } from "./env.ts";
 import type { AppDeps } from "../app_deps.ts";
@@ -65,6 +66,10 @@ async function prepareSpec(deps: AppDeps, scope: Scope, b: RouteBody, stored?: R
         throw new ApiError(400, "invalid_body", `destinations.${i}.${key}: ${id} not found`);
       }
     }
+  }
+  if (spec.response) {
+    const r = responseTemplateSchema.safeParse(spec.response);
+    if (!r.success) throw new ApiError(400, "invalid_body", describeZodError(r.error, "response"));
   }
   if (spec.queue && spec.destinations.length === 0) {
     spec.destinations = [{ destination_id: await defaultRabbitmq(deps, scope, spec) }];

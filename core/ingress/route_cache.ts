@@ -4,6 +4,7 @@
  * live `ttlMs` (other nodes' edits show up within it) and are dropped at once on local edits.
  */
 import type { Route } from "../model/route.ts";
+import { type ResponseTemplate, responseTemplateSchema } from "./response_template.ts";
 import type { Sealer } from "../ports.ts";
 import type { Store } from "../store.ts";
 import { openPaths } from "../crypto/seal_fields.ts";
@@ -16,6 +17,8 @@ import {
 export interface PreparedRoute {
   route: Route;
   signature: SignatureConfig | null;
+  /** The route's response template, parsed once (validated when the route was saved). */
+  response: ResponseTemplate | null;
 }
 
 export interface RouteCache {
@@ -38,7 +41,8 @@ export function createRouteCache(
     let signature: SignatureConfig | null = null;
     const sc = route.spec.signature_config;
     if (sc) signature = parseSignatureConfig(await openPaths(sc, signatureSecretPaths(sc), sealer));
-    return { route, signature };
+    const tpl = route.spec.response ? responseTemplateSchema.safeParse(route.spec.response) : null;
+    return { route, signature, response: tpl?.success ? tpl.data : null };
   }
 
   return {

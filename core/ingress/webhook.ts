@@ -14,7 +14,7 @@ import { BodyTooLargeError, readBodyLimited } from "./read_body.ts";
 import type { RouteCache } from "./route_cache.ts";
 import { clientIp } from "./client_ip.ts";
 import { createRateLimiter } from "./rate_limit.ts";
-import { renderResponse, responseTemplateSchema } from "./response_template.ts";
+import { renderResponse } from "./response_template.ts";
 
 /** Headers never stored with an event: credentials of the sender's own session. */
 const DROP_HEADERS = new Set(["authorization", "cookie", "proxy-authorization"]);
@@ -161,18 +161,14 @@ export function webhookHandler(deps: AppDeps, routes: RouteCache) {
       return c.json({ id: duplicateOf, duplicate: true }, 200);
     }
     metrics.inc("webhook_requests_total", { status: "202" });
-    const tpl = route.spec.response;
-    if (tpl) {
-      const parsed = responseTemplateSchema.safeParse(tpl);
-      if (parsed.success) {
-        const r = renderResponse(parsed.data, {
-          bodyJson: parseJson(body, headers["content-type"]),
-          headers,
-          query: Object.fromEntries(url.searchParams),
-          eventId: event.id,
-        });
-        return c.body(r.body, r.status as 200, r.headers);
-      }
+    if (prepared.response) {
+      const r = renderResponse(prepared.response, {
+        bodyJson: parseJson(body, headers["content-type"]),
+        headers,
+        query: Object.fromEntries(url.searchParams),
+        eventId: event.id,
+      });
+      return c.body(r.body, r.status as 200, r.headers);
     }
     return c.json({ id: event.id }, 202);
   };

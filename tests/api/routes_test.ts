@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { harness } from "../helpers/app.ts";
-import { createDestination, createRoute, expectError, expectJson } from "./_helpers.ts";
+import { cheapAdmin, createDestination, createRoute, expectError, expectJson } from "./_helpers.ts";
 
 const ENDPOINT = /^\/webhook\/wh_[A-Za-z0-9_-]{20,}$/;
 
@@ -163,6 +163,23 @@ Deno.test("routes: validation errors are 400 and name the field", async () => {
       "destinations.0.destination_id",
     );
     assert.equal((await expectJson(h.call("GET", "/api/routes", undefined, token), 200)).total, 1);
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("routes: an invalid response template is a 400 naming the field", async () => {
+  const h = await harness();
+  try {
+    const { token } = await cheapAdmin(h);
+    const r = await h.call("POST", "/api/routes", {
+      name: "bad-template",
+      response: { status: 99, body: "{{body.challenge}}" },
+    }, token);
+    assert.equal(r.status, 400);
+    const e = await r.json();
+    assert.equal(e.error.code, "invalid_body");
+    assert.match(e.error.message, /response\.status/);
   } finally {
     await h.close();
   }
