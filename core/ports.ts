@@ -1,3 +1,5 @@
+import type { z } from "zod";
+
 /**
  * The interfaces that adapters implement and runtimes inject. `core/` depends only on these,
  * never on a concrete adapter, so the same core runs on Deno, Deno Deploy and Cloudflare.
@@ -80,12 +82,21 @@ export interface Publisher {
   healthy?(): boolean;
 }
 
-/** Context every publisher factory receives from the runtime. */
-export interface PublisherContext {
-  /** fetch guarded against private addresses unless the tenant/node allows them. */
+/**
+ * Outbound connections a tenant's config causes (destinations, pipeline stages, triggers) go
+ * through this one capability, so one address guard decides for all of them. Admin-owned
+ * configs get an unguarded one; everyone else's refuses private, loopback, link-local, CGNAT
+ * and metadata addresses unless the node or its settings allow them.
+ */
+export interface Outbound {
+  /** fetch guarded against forbidden addresses (every resolved address, every redirect). */
   fetch: typeof fetch;
   /** Throws when `host` resolves to an address the guard refuses. */
   checkHost(host: string): Promise<void>;
+}
+
+/** Context every publisher factory receives from the runtime. */
+export interface PublisherContext extends Outbound {
   log: Logger;
 }
 
@@ -108,19 +119,132 @@ export interface Settlement {
   fallback?: NewDelivery;
 }
 
+/** A held lease. `fence` grows every time the lease changes hands, so a write made under an
+ * older holder can be told apart (fencing token). */
 export interface Lease {
   name: string;
   owner: string;
+  fence: number;
+  /** Extends the lease; resolves false when it was lost (expired and taken by another). */
+  renew(ttlMs: number): Promise<boolean>;
   release(): Promise<void>;
 }
 
+/** Leases that make a job run on one node at a time: the store (default), Redis or Deno KV.
+ * Every implementation runs tests/conformance/coordinator_suite.ts. */
 export interface Coordinator {
-  tryAcquire(name: string, ttlMs: number): Promise<Lease | null>;
+  readonly kind: string;
+  tryAcquire(name: string, owner: string, ttlMs: number): Promise<Lease | null>;
+  close?(): Promise<void>;
 }
 
-/** A source of events other than webhooks (polling, schedule, brokers, IMAP, CalDAV, CardDAV). */
+/**
+ * Sources (triggers): every event source other than webhooks. A trigger is a tenant's
+ * configured source `{name, type, route_id, config, active}`; its events go into its route
+ * through the same durable accept as webhooks, so rules, pipeline, destinations, retries and
+ * dead letters are the same for every source.
+ *
+ * Adding a source type = a folder under adapters/sources/<type>/ (config.ts with the zod
+ * schema, source.ts with the SourceFactory) and one line in adapters/sources/registry.ts.
+ */
+
+/** What a source emits; the runtime turns it into an Envelope (id, tenant, route, source =
+ * `trigger:<id>`, receivedAt, `x-trigger-*` headers) before the durable accept. */
+export interface SourceEvent {
+  body: Uint8Array;
+  /** Metadata the route's rules can match (lower-case names): message headers/properties,
+   * attributes, key, partition, offset, stream id, UID, ETag, action... */
+  headers?: Record<string, string>;
+  /** Identity of the item (message id, offset, stream id, UID, item id + version, ETag,
+   * schedule slot). The runtime scopes it to the trigger, so a re-emission after a crash is
+   * answered as a duplicate instead of becoming a second event. */
+  dedupKey?: string | null;
+  /** When the source saw it (ms); defaults to now. */
+  receivedAt?: number;
+}
+
+export interface EmitResult {
+  /** Event id per emitted item, in order; for a duplicate, the id of the original event. */
+  ids: string[];
+  accepted: number;
+  duplicates: number;
+}
+
+/** Thrown by `emit` when the store refuses new events (full disk, overload, shutting down).
+ * A source then stops acknowledging/consuming and tries again later (backpressure): nothing
+ * is acked that was not committed. */
+export class EmitRefusedError extends Error {
+  constructor(message: string, readonly retryAfterMs = 1000) {
+    super(message);
+    this.name = "EmitRefusedError";
+  }
+}
+
+/** The durable position of a trigger (ETag, hash, last item id, UID + UIDVALIDITY, offset,
+ * sync token). A source sets it only after `emit` resolved for the events it covers. */
+export interface SourceCursor {
+  get(): Promise<string | null>;
+  set(value: string): Promise<void>;
+}
+
+/** Live state shown on the trigger (`GET /api/triggers/{id}` -> `status`). */
+export interface SourceStatus {
+  state?: "starting" | "connected" | "idle" | "polling" | "reconnecting" | "error" | "stopped";
+  /** Messages waiting at the broker, where it tells (lag, pending count). */
+  lag?: number | null;
+  last_error?: string | null;
+  /** Anything else worth showing (`uidvalidity`, `partitions`, ...); JSON values only. */
+  [key: string]: unknown;
+}
+
+export interface SourceContext {
+  trigger: { id: string; tenant: string; routeId: string; type: string; name: string };
+  /** Resolves after the events are committed (group commit); throws EmitRefusedError when
+   * the store refuses them. Batch: one call for many messages, one commit. */
+  emit(events: SourceEvent[]): Promise<EmitResult>;
+  cursor: SourceCursor;
+  /** Merges into the trigger's live status (cheap; call freely). */
+  report(status: SourceStatus): void;
+  /** Every connection the source makes goes through here (the address guard). */
+  outbound: Outbound;
+  log: Logger;
+  clock: Clock;
+  /** This node's id (default Redis consumer name, lease owner). */
+  nodeId: string;
+}
+
+/** One result of a poll (`POST /api/triggers/{id}/run` answers it). */
+export interface PollResult {
+  emitted: number;
+  duplicates: number;
+  ids: string[];
+}
+
+/**
+ * A running source. The runtime holds the trigger's lease while it runs.
+ * - Polled sources (polling, schedule, caldav, carddav) implement `poll` and `nextRunAt`:
+ *   the runtime calls `poll` when due (never overlapping) and on `POST .../run`.
+ * - Long-lived sources (broker consumers, IMAP IDLE) implement `start`: it runs until the
+ *   signal aborts, reconnecting with backoff by itself. They may also implement `poll`.
+ */
 export interface Source {
-  start(emit: (events: Envelope[]) => Promise<void>, signal: AbortSignal): Promise<void>;
+  poll?(signal: AbortSignal): Promise<PollResult>;
+  /** When the next poll is due (ms), given the last run's start (null: never ran). A
+   * schedule answers its next cron slot (or a missed one within `catch_up`); polling answers
+   * lastRunAt + interval, or later after failures and Retry-After. */
+  nextRunAt?(lastRunAt: number | null, now: number): number | null;
+  start?(signal: AbortSignal): Promise<void>;
+  close?(): Promise<void>;
+}
+
+export interface SourceFactory<C = unknown> {
+  type: string;
+  /** The config's zod schema (strict: unknown keys refused); the API validates with it and
+   * the OpenAPI document describes it. */
+  schema: z.ZodType<C>;
+  /** Parses and validates; throws a ZodError whose issues name the field. */
+  parseConfig(config: unknown): C;
+  create(config: C, ctx: SourceContext): Source;
 }
 
 export type LogLevel = "debug" | "info" | "warn" | "error";

@@ -1,0 +1,9 @@
+/**
+ * Every trigger (source) type this node can run: one import and one line per type, like
+ * adapters/brokers/registry.ts. Adding a source = a folder under adapters/sources/<type>/
+ * (config.ts + source.ts), a line here, and its run of the shared source conformance suite
+ * against the real server.
+ */
+import type { SourceFactory } from "../../core/ports.ts";
+
+export const SOURCES: Record<string, SourceFactory> = {};
