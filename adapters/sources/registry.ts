@@ -5,5 +5,8 @@
  * against the real server.
  */
 import type { SourceFactory } from "../../core/ports.ts";
+import { imapSourceFactory } from "./imap/source.ts";
 
-export const SOURCES: Record<string, SourceFactory> = {};
+export const SOURCES: Record<string, SourceFactory> = {
+  imap: imapSourceFactory as SourceFactory,
+};
