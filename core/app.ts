@@ -17,6 +17,7 @@ import { mountEvents } from "./api/events_routes.ts";
 import { mountHealth, mountSettings } from "./api/system_routes.ts";
 import { createRouteCache, type RouteCache } from "./ingress/route_cache.ts";
 import { webhookHandler } from "./ingress/webhook.ts";
+import type { ConnInfo } from "./ingress/ingress.ts";
 
 export interface CreatedApp {
   app: OpenAPIHono<AppEnv>;
@@ -92,7 +93,8 @@ export function createApp(deps: AppDeps): CreatedApp {
     app.use(path, secureHeaders());
   }
   mountHealth(app, deps);
-  app.all("/webhook/:token", webhookHandler(deps, routes));
+  const webhook = webhookHandler(deps, routes);
+  app.all("/webhook/:token", (c) => webhook(c.req.raw, c.env as ConnInfo));
   mountAuth(app, deps);
   app.use("/api/*", requireAuth(deps));
   mountUsers(app, deps);

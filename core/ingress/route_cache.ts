@@ -4,7 +4,8 @@
  * live `ttlMs` (other nodes' edits show up within it) and are dropped at once on local edits.
  */
 import type { Route } from "../model/route.ts";
-import { type ResponseTemplate, responseTemplateSchema } from "./response_template.ts";
+import { responseTemplateSchema } from "./response_template.ts";
+import type { IngressRoute } from "./ingress.ts";
 import type { Sealer } from "../ports.ts";
 import type { Store } from "../store.ts";
 import { openPaths } from "../crypto/seal_fields.ts";
@@ -14,11 +15,9 @@ import {
   signatureSecretPaths,
 } from "../verify/signature_config.ts";
 
-export interface PreparedRoute {
+/** A route as ingress needs it, with the stored route beside it for planning. */
+export interface PreparedRoute extends IngressRoute {
   route: Route;
-  signature: SignatureConfig | null;
-  /** The route's response template, parsed once (validated when the route was saved). */
-  response: ResponseTemplate | null;
 }
 
 export interface RouteCache {
@@ -42,7 +41,17 @@ export function createRouteCache(
     const sc = route.spec.signature_config;
     if (sc) signature = parseSignatureConfig(await openPaths(sc, signatureSecretPaths(sc), sealer));
     const tpl = route.spec.response ? responseTemplateSchema.safeParse(route.spec.response) : null;
-    return { route, signature, response: tpl?.success ? tpl.data : null };
+    return {
+      id: route.id,
+      owner: route.owner,
+      version: route.version,
+      active: route.active,
+      method: route.method,
+      limits: route.spec.limits,
+      signature,
+      response: tpl?.success ? tpl.data : null,
+      route,
+    };
   }
 
   return {
@@ -62,7 +71,7 @@ export function createRouteCache(
       if (entries.delete(key)) return;
       for (const [k, v] of entries) {
         v.value.then((p) => {
-          if (p?.route.id === key) entries.delete(k);
+          if (p?.id === key) entries.delete(k);
         }, () => {});
       }
     },
