@@ -18,6 +18,7 @@ import { mountHealth, mountSettings } from "./api/system_routes.ts";
 import { createRouteCache, type RouteCache } from "./ingress/route_cache.ts";
 import { webhookHandler } from "./ingress/webhook.ts";
 import type { ConnInfo } from "./ingress/ingress.ts";
+import { mountEdgeEndpoints } from "./edge/node_endpoints.ts";
 
 export interface CreatedApp {
   app: OpenAPIHono<AppEnv>;
@@ -95,6 +96,7 @@ export function createApp(deps: AppDeps): CreatedApp {
   mountHealth(app, deps);
   const webhook = webhookHandler(deps, routes);
   app.all("/webhook/:token", (c) => webhook(c.req.raw, c.env as ConnInfo));
+  mountEdgeEndpoints(app, deps, routes);
   mountAuth(app, deps);
   app.use("/api/*", requireAuth(deps));
   mountUsers(app, deps);

@@ -36,6 +36,8 @@ export interface AppDeps {
   healthChecks?: Record<string, () => Promise<boolean>>;
   /** Called with the whole settings object after an admin changed it. */
   settingsChanged?(settings: Record<string, unknown>): void;
+  /** The edge hop (`EDGE_SECRET`); unset, the `/edge/v1/*` endpoints answer 404. */
+  edge?: { secret: string };
   /** Renders the Prometheus exposition (the runtime owns the registry). */
   renderMetrics?: () => Promise<string>;
 }

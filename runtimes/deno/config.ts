@@ -26,6 +26,8 @@ export interface NodeConfig {
   publishTimeoutMs: number;
   /** Dispatch loops working at once, each on its own claimed batch. */
   dispatchConcurrency: number;
+  /** Shared with the edges (at least 32 characters); unset, the edge endpoints answer 404. */
+  edgeSecret?: string;
 }
 
 export class ConfigError extends Error {}
@@ -86,6 +88,7 @@ export const CONFIG_VARIABLES = new Set([
   "NODE_ID",
   "PUBLISH_TIMEOUT_MS",
   "DISPATCH_CONCURRENCY",
+  "EDGE_SECRET",
 ]);
 
 /** Flags like `--port 9000` or `--port=9000` map to env names (PORT). */
@@ -156,6 +159,12 @@ export function loadConfig(env: Source): NodeConfig {
       `JWT_SECRET is invalid: must be at least 32 characters (got ${jwt.length})`,
     );
   }
+  const edgeSecret = env.EDGE_SECRET;
+  if (edgeSecret !== undefined && edgeSecret !== "" && edgeSecret.length < 32) {
+    throw new ConfigError(
+      `EDGE_SECRET is invalid: must be at least 32 characters (got ${edgeSecret.length})`,
+    );
+  }
   const databaseUrl = type === "postgres" ? postgresUrl(env) : env.DATABASE_URL || undefined;
   if ((type === "libsql" || type === "turso") && !databaseUrl) {
     throw new ConfigError(`DATABASE_URL is required when DATABASE_TYPE=${type}`);
@@ -191,5 +200,6 @@ export function loadConfig(env: Source): NodeConfig {
     nodeId: env.NODE_ID || undefined,
     publishTimeoutMs: int(env, "PUBLISH_TIMEOUT_MS", 30_000, 100, 600_000),
     dispatchConcurrency: int(env, "DISPATCH_CONCURRENCY", 4, 1, 64),
+    edgeSecret: edgeSecret || undefined,
   };
 }

@@ -233,6 +233,7 @@ export async function startNode(
       globalBurst: Number(settings.ingest_burst ?? 1000),
     },
     healthChecks: { publishers: () => pool.healthy() },
+    edge: cfg.edgeSecret ? { secret: cfg.edgeSecret } : undefined,
     settingsChanged: applySettings,
   };
   const { app } = createApp(deps);

@@ -230,6 +230,27 @@ export function storeSuite(name: string, open: () => Promise<Store>) {
     assert.equal((await s.getEvent(ADMIN, e1.id))?.dedupKey, "k1");
   });
 
+  test("accept: an event id stored before is a duplicate, and its planned deliveries stay out", async (s) => {
+    const e = envelope("user_t", "route_1");
+    const planned = (x: Envelope) => ({
+      ...x,
+      planned: { status: "processed" as const, deliveries: [newDelivery(x, "dest_1")] },
+    });
+    const first = planned(e);
+    assert.equal((await s.accept([first])).duplicates.size, 0);
+    // the same id again (an edge forwarding once more), alone and twice in one commit
+    const again = await s.accept([planned(e)]);
+    assert.deepEqual([...again.duplicates], [[e.id, e.id]]);
+    const other = envelope("user_t", "route_1");
+    const twice = await s.accept([planned(other), planned(other)]);
+    assert.equal(twice.duplicates.size, 1);
+    assert.deepEqual((await s.eventDeliveries(e.id)).map((d) => d.id), [
+      first.planned.deliveries[0].id,
+    ]);
+    assert.equal((await s.eventDeliveries(other.id)).length, 1);
+    assert.equal((await s.getEvent(ADMIN, e.id))?.status, "processed");
+  });
+
   test("events: stored as accepted, read back whole, listed and filtered by scope", async (s) => {
     const a = envelope("user_a", "route_1", {
       receivedAt: T0,

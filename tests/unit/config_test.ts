@@ -45,6 +45,13 @@ Deno.test("config: a short JWT_SECRET is refused, naming the variable and the ru
   assert.equal(loadConfig({ JWT_SECRET: ok }).jwtSecret, ok);
 });
 
+Deno.test("config: a short EDGE_SECRET is refused; unset leaves the edge endpoints off", () => {
+  refuses({ EDGE_SECRET: "short-secret" }, /EDGE_SECRET/, /at least 32 characters/, /12/);
+  const ok = "e".repeat(32);
+  assert.equal(loadConfig({ EDGE_SECRET: ok }).edgeSecret, ok);
+  assert.equal(loadConfig({}).edgeSecret, undefined);
+});
+
 Deno.test("config: integers are checked by name and range", () => {
   refuses({ PORT: "abc" }, /^PORT=abc is invalid/, /integer from 0 to 65535/);
   refuses({ PORT: "70000" }, /PORT=70000/);

@@ -17,7 +17,7 @@ import type {
 import { isForbiddenAddressError } from "../../../core/net/forbidden_address_error.ts";
 import { errorMessage, failure } from "../errors.ts";
 import { type HttpConfig, parseHttpConfig, RESERVED_HEADERS, secretKeyBytes } from "./config.ts";
-import { importSigningKey, signWebhook } from "./signature.ts";
+import { importSigningKey, signWebhook } from "../../../core/verify/standard_webhooks_sign.ts";
 
 const HOP_BY_HOP = new Set([
   ...RESERVED_HEADERS,

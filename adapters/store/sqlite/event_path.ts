@@ -8,14 +8,21 @@ import type { Delivery, Envelope, NewDelivery, Settlement } from "../../../core/
 import type { AcceptResult, EventOutcome, StoredEvent } from "../../../core/store.ts";
 
 const INSERT_EVENT = `INSERT INTO events (id, tenant, route_id, source, received_at, method, path,
-  query, ip, headers, body, dedup_key, status, error, processed_at, due_at)
-  VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING RETURNING id`;
+  query, ip, headers, body, dedup_key, status, error, processed_at, due_at, lease_owner)
+  VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING RETURNING id`;
 
-/** A planned delivery goes in only if its event did (a duplicate event brings none). */
+/**
+ * A planned delivery goes in only if its event did: a duplicate event brings none, also one
+ * with the id of an event stored before (an edge forwarding again). The event row carries a
+ * token of this very insert in lease_owner, cleared by the batch's last statement.
+ */
 const INSERT_PLANNED_DELIVERY = `INSERT INTO deliveries (id, event_id, tenant, route_id,
   destination_id, fallback_destination_id, status, attempts, next_at, body, headers, key,
   created_at, updated_at) SELECT ?,?,?,?,?,?,'pending',0,?,?,?,?,?,? WHERE EXISTS
-  (SELECT 1 FROM events WHERE id = ?) ON CONFLICT DO NOTHING`;
+  (SELECT 1 FROM events WHERE id = ? AND lease_owner = ?) ON CONFLICT DO NOTHING`;
+
+const CLEAR_ACCEPT_TOKENS = `UPDATE events SET lease_owner = NULL
+  WHERE id IN (SELECT value FROM json_each(?)) AND lease_owner LIKE 'accept:%'`;
 
 /** A fallback delivery goes in only if its dead primary was settled by this very batch. */
 const INSERT_FALLBACK_DELIVERY = `INSERT INTO deliveries (id, event_id, tenant, route_id,
@@ -105,7 +112,12 @@ export function eventPath(db: SqlClient) {
       const stmts: Stmt[] = [];
       const eventStmt: number[] = [];
       const now = Date.now();
-      for (const e of events) {
+      const batchToken = `accept:${crypto.randomUUID()}:`;
+      const tokened: string[] = [];
+      for (let i = 0; i < events.length; i++) {
+        const e = events[i];
+        const token = e.planned?.deliveries.length ? batchToken + i : null;
+        if (token) tokened.push(e.id);
         eventStmt.push(stmts.length);
         stmts.push({
           sql: INSERT_EVENT,
@@ -126,12 +138,16 @@ export function eventPath(db: SqlClient) {
             e.planned?.error ?? null,
             e.planned ? now : null,
             e.receivedAt,
+            token,
           ] as SqlValue[],
         });
         for (const d of e.planned?.deliveries ?? []) {
           const ins = insertDeliveryStmt(d, now);
-          stmts.push({ sql: INSERT_PLANNED_DELIVERY, params: [...ins.params!, e.id] });
+          stmts.push({ sql: INSERT_PLANNED_DELIVERY, params: [...ins.params!, e.id, token] });
         }
+      }
+      if (tokened.length) {
+        stmts.push({ sql: CLEAR_ACCEPT_TOKENS, params: [JSON.stringify(tokened)] });
       }
       const res = await db.batch(stmts);
       const missing = events.filter((_, i) => res[eventStmt[i]].length === 0);

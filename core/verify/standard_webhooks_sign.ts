@@ -1,8 +1,9 @@
 /**
- * Standard Webhooks signing: `v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">`, computed
- * over the body's raw bytes so binary payloads sign exactly as sent. Web Crypto only.
+ * Standard Webhooks signing, for HTTP destinations and the edge hop alike:
+ * `v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">`, computed over the body's raw bytes
+ * so binary payloads sign exactly as sent. Web Crypto only.
  */
-import { encodeBase64 } from "../../../core/crypto/encoding.ts";
+import { encodeBase64 } from "../crypto/encoding.ts";
 
 const enc = new TextEncoder();
 
