@@ -1,0 +1,14 @@
+/** The ingress conformance suite against the cloudflare edge in front of a full node. */
+import { EDGE_SECRET, ingressSuite } from "./ingress_suite.ts";
+import { startEdge } from "../helpers/edge_process.ts";
+
+ingressSuite("Cloudflare Worker edge (workerd)", async (node) => {
+  const edge = await startEdge("cloudflare", { fullNodeUrl: node.url, secret: EDGE_SECRET });
+  return {
+    url: edge.url,
+    async close() {
+      await edge.kill();
+      await Deno.remove(edge.dir, { recursive: true }).catch(() => {});
+    },
+  };
+});
