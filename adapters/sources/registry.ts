@@ -6,7 +6,11 @@
  */
 import type { SourceFactory } from "../../core/ports.ts";
 import { imapSourceFactory } from "./imap/source.ts";
+import { caldavSourceFactory } from "./caldav/source.ts";
+import { carddavSourceFactory } from "./carddav/source.ts";
 
 export const SOURCES: Record<string, SourceFactory> = {
   imap: imapSourceFactory as SourceFactory,
+  caldav: caldavSourceFactory as SourceFactory,
+  carddav: carddavSourceFactory as SourceFactory,
 };

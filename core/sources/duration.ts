@@ -22,7 +22,12 @@ export function durationMs(text: string): number {
   return ms;
 }
 
-const show = (ms: number) => (ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`);
+function show(ms: number): string {
+  for (const unit of ["d", "h", "m", "s"]) {
+    if (ms % UNIT_MS[unit] === 0) return `${ms / UNIT_MS[unit]}${unit}`;
+  }
+  return `${ms}ms`;
+}
 
 /** A zod schema for a duration string between `minMs` and `maxMs`. */
 export function durationSchema(minMs: number, maxMs: number) {
