@@ -110,7 +110,7 @@ export function mail(
  * A private Dovecot (tests/peers/servers/dovecot.sh as PEER_INSTANCE `name` on `port`), so a
  * test can drop its sessions or stop it without disturbing the other tests' mailboxes.
  */
-export function dovecotInstance(name: string, port: number) {
+export function dovecotInstance(name: string, port: number, extraEnv: Record<string, string> = {}) {
   const script = new URL("../peers/servers/dovecot.sh", import.meta.url).pathname;
   const conf = new URL(`../peers/.run/instances/${name}/dovecot.conf`, import.meta.url).pathname;
   const run = async (cmd: string, args: string[], env: Record<string, string> = {}) => {
@@ -119,7 +119,7 @@ export function dovecotInstance(name: string, port: number) {
       throw new Error(`${cmd} ${args.join(" ")} failed: ${new TextDecoder().decode(out.stderr)}`);
     }
   };
-  const env = { PEER_INSTANCE: name, IMAP_PORT: String(port) };
+  const env = { PEER_INSTANCE: name, IMAP_PORT: String(port), ...extraEnv };
   return {
     port,
     start: () => run("bash", [script, "start"], env),

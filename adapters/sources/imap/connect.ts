@@ -83,9 +83,17 @@ export async function openImap(
   for (let attempt = 0;; attempt++) {
     let auth: { pass?: string; accessToken?: string };
     if (tokens) {
-      auth = {
-        accessToken: await tokens.token(ctx.outbound.fetch, ctx.clock.now(), cfg.timeout_ms),
-      };
+      try {
+        auth = {
+          accessToken: await tokens.token(ctx.outbound.fetch, ctx.clock.now(), cfg.timeout_ms),
+        };
+      } catch (e) {
+        // A refused refresh (revoked grant, wrong client secret) needs a person, like a
+        // refused password.
+        throw new ImapAuthError(
+          `imap: no OAuth2 token for ${cfg.username}: ${e instanceof Error ? e.message : e}`,
+        );
+      }
     } else auth = { pass: cfg.password };
     const client = new ImapFlow(options(cfg, ctx, auth));
     // An 'error' event without a listener would throw out of the event emitter.

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { imapSourceFactory } from "../../../adapters/sources/imap/source.ts";
 import { type SourceHarness, sourceHarness } from "../../helpers/source_harness.ts";
 import { dovecotInstance, freshMailbox, imapClient, imapConfig, mail } from "../../helpers/imap.ts";
-import { needs } from "../../helpers/peers.ts";
+import { mustPeer, needs } from "../../helpers/peers.ts";
 import { until } from "../../helpers/until.ts";
 import type { StoredEvent } from "../../../core/store.ts";
 
@@ -471,6 +471,61 @@ Deno.test(
     }
   },
 );
+
+Deno.test("imap: a server without IDLE is polled every poll_interval", opts, async () => {
+  const dovecot = dovecotInstance("imap_noidle", 1154, { IMAP_NO_IDLE: "true" });
+  await dovecot.start();
+  const h = await sourceHarness();
+  const live = running(
+    h,
+    imapConfig("INBOX", { port: dovecot.port, poll_interval: "1s" }),
+    "trigger_noidle",
+  );
+  try {
+    await until("the source to poll", () => live.state() === "polling");
+    assert.equal(live.status().idle, false);
+    const c = await imapClient(dovecot.port);
+    try {
+      await c.append("INBOX", mail({ subject: "polled" }));
+    } finally {
+      await c.logout().catch(() => c.close());
+    }
+    const [e] = await until("the event", async () => {
+      const ev = (await h.events()).filter((x) => bodyOf(x).subject === "polled");
+      return ev.length ? ev : null;
+    }, 5000);
+    assert.equal(bodyOf(e).subject, "polled");
+  } finally {
+    await live.stop();
+    await h.close();
+    await dovecot.stop();
+  }
+});
+
+Deno.test("imap: STARTTLS with the server's CA, and refused without it", opts, async () => {
+  const h = await sourceHarness();
+  const box = await freshMailbox();
+  const ca = await Deno.readTextFile(mustPeer("IMAP_CA_FILE"));
+  try {
+    await box.append(mail({ subject: "over tls" }));
+    const untrusted = imapConfig(box.name, { starttls: true, emit_existing: true });
+    const tlsCfg = { ...untrusted, ca };
+    const r = await h.create(imapSourceFactory, tlsCfg, "trigger_tls").source.poll!(
+      new AbortController().signal,
+    );
+    assert.equal(r.emitted, 1);
+    // The same without the CA: the self-signed certificate is not trusted.
+    await assert.rejects(
+      h.create(imapSourceFactory, untrusted, "trigger_tls2").source.poll!(
+        new AbortController().signal,
+      ),
+      /cannot connect.*(certificate|self.signed)/i,
+    );
+  } finally {
+    await box.drop();
+    await h.close();
+  }
+});
 
 Deno.test("imap: a refused login shows as the trigger's error", opts, async () => {
   const h = await sourceHarness();

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Dovecot (IMAP) for tests: Debian's dovecot-imapd with a private config file, plain IMAP on
 # 127.0.0.1:1143 (STARTTLS offered with a self-signed certificate), one test user whose
-# Maildir lives under tests/peers/.run/dovecot/. When the test OAuth2 server
-# (servers/oauth2.sh) has written its settings, a second passdb checks XOAUTH2/OAUTHBEARER
-# tokens against its introspection endpoint.
+# Maildir lives under tests/peers/.run/dovecot/. A second passdb takes XOAUTH2/OAUTHBEARER
+# logins and checks the token at the test OAuth2 server's introspection endpoint
+# (servers/oauth2.sh); the token's `sub` is the user it logs in.
 #   start: install if missing, (re)write the config, start or reload, wait for a real LOGIN
 #   stop:  stop the pid that start recorded
 set -euo pipefail
@@ -21,6 +21,16 @@ USER_PASS=router-imap-secret
 MAIL_OWNER=event-router-mail
 DIR="$RUN_DIR/$NAME"
 CONF="$DIR/dovecot.conf"
+# IMAP_AUTH_MECHANISMS (for a private instance): what the server offers, e.g. "plain xoauth2"
+# for a server with XOAUTH2 but not OAUTHBEARER (which clients prefer when both are there).
+MECHANISMS=${IMAP_AUTH_MECHANISMS:-plain login xoauth2 oauthbearer}
+# IMAP_NO_IDLE=true (for a private instance): a server that does not offer IDLE.
+NO_IDLE=""
+if [ "${IMAP_NO_IDLE:-}" = "true" ]; then
+  NO_IDLE="IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE SORT MULTIAPPEND UNSELECT CHILDREN"
+  NO_IDLE+=" NAMESPACE UIDPLUS LIST-EXTENDED I18NLEVEL=1 CONDSTORE ESEARCH SEARCHRES LIST-STATUS"
+  NO_IDLE+=" BINARY MOVE LITERAL+"
+fi
 
 # True when every folder from / down to $1 lets others in (o+x).
 traversable() {
@@ -47,23 +57,26 @@ answers() {
 
 env_out() {
   write_env "$NAME" "IMAP_HOST=$HOST" "IMAP_PORT=$PORT" "IMAP_USER=$USER_NAME" \
-    "IMAP_PASSWORD=$USER_PASS" "IMAP_TLS=false"
+    "IMAP_PASSWORD=$USER_PASS" "IMAP_TLS=false" "IMAP_CA_FILE=$DIR/tls/cert.pem"
 }
 
-# The OAuth2 server's settings, when servers/oauth2.sh has written them.
-oauth2_env() {
+# Where tokens are checked: the environment (a test's private instance), else what
+# servers/oauth2.sh wrote, else its defaults (it may still be starting: Dovecot asks only
+# when a client logs in with a token).
+oauth2_settings() {
   local f="$RUN_DIR/oauth2.env"
-  [ -f "$f" ] || return 1
-  # shellcheck disable=SC1090
-  (. "$f" && [ -n "${OAUTH2_INTROSPECTION_URL:-}" ] && printf '%s\n' "$OAUTH2_INTROSPECTION_URL" \
-    "${OAUTH2_INTROSPECTION_CLIENT_ID:-}" "${OAUTH2_INTROSPECTION_CLIENT_SECRET:-}")
+  if [ -z "${OAUTH2_INTROSPECTION_URL:-}" ] && [ -f "$f" ]; then
+    # shellcheck disable=SC1090
+    . "$f"
+  fi
+  INTROSPECT_URL=${OAUTH2_INTROSPECTION_URL:-http://127.0.0.1:9400/token/introspection}
+  INTROSPECT_ID=${OAUTH2_INTROSPECT_CLIENT_ID:-er-introspect}
+  INTROSPECT_SECRET=${OAUTH2_INTROSPECT_CLIENT_SECRET:-er-introspect-secret-0123456789}
 }
 
 write_config() {
-  local tmp="$CONF.tmp" oauth="" introspect="" cid="" csecret=""
-  if mapfile -t oauth < <(oauth2_env) && [ ${#oauth[@]} -ge 1 ] && [ -n "${oauth[0]}" ]; then
-    introspect=${oauth[0]} cid=${oauth[1]:-} csecret=${oauth[2]:-}
-  fi
+  local tmp="$CONF.tmp"
+  oauth2_settings
   cat >"$tmp" <<EOF
 # written by tests/peers/servers/dovecot.sh; do not edit
 protocols = imap
@@ -79,12 +92,14 @@ ssl = yes
 ssl_cert = <$DIR/tls/cert.pem
 ssl_key = <$DIR/tls/key.pem
 disable_plaintext_auth = no
-auth_mechanisms = plain login${introspect:+ xoauth2 oauthbearer}
+auth_mechanisms = $MECHANISMS
 mail_location = maildir:~/Maildir
 first_valid_uid = 100
 # New mail in IDLE is seen through inotify at once; this is only the fallback.
 mailbox_idle_check_interval = 1 secs
 imap_idle_notify_interval = 1 mins
+${NO_IDLE:+# IMAP_NO_IDLE: the capability list without IDLE (a server that only polls)}
+${NO_IDLE:+imap_capability = $NO_IDLE}
 namespace inbox {
   inbox = yes
   separator = /
@@ -103,35 +118,28 @@ service imap {
 }
 passdb {
   driver = passwd-file
+  mechanisms = plain login
   args = scheme=PLAIN username_format=%u $DIR/users
 }
-EOF
-  if [ -n "$introspect" ]; then
-    # Tokens are checked at the OAuth2 server; the token's "username" claim must name the
-    # IMAP user the client logs in as.
-    cat >>"$tmp" <<EOF
 passdb {
   driver = oauth2
   mechanisms = xoauth2 oauthbearer
   args = $DIR/oauth2.conf.ext
 }
 EOF
-    local url=$introspect
-    if [ -n "$cid" ]; then
-      url="${introspect/:\/\//://$cid:$csecret@}"
-    fi
-    cat >"$DIR/oauth2.conf.ext.tmp" <<EOF
+  # Basic auth of the introspection client, in the URL as Dovecot takes it.
+  cat >"$DIR/oauth2.conf.ext.tmp" <<EOF
 introspection_mode = post
-introspection_url = $url
-username_attribute = username
+introspection_url = ${INTROSPECT_URL/:\/\//://$INTROSPECT_ID:$INTROSPECT_SECRET@}
+username_attribute = sub
 active_attribute = active
 active_value = true
 force_introspection = yes
 timeout_msecs = 5000
 EOF
-    mv "$DIR/oauth2.conf.ext.tmp" "$DIR/oauth2.conf.ext"
-  fi
+  mv "$DIR/oauth2.conf.ext.tmp" "$DIR/oauth2.conf.ext"
   cat >>"$tmp" <<EOF
+# oauth2.conf.ext $(md5sum <"$DIR/oauth2.conf.ext" | cut -c1-32): a changed one reloads too
 userdb {
   driver = static
   args = uid=$MAIL_OWNER gid=$MAIL_OWNER home=$MAILHOME/%u
