@@ -14,6 +14,8 @@ import { mountUsers } from "./api/users_routes.ts";
 import { mountDestinations } from "./api/destinations_routes.ts";
 import { mountRoutes } from "./api/routes_routes.ts";
 import { mountEvents } from "./api/events_routes.ts";
+import { mountStats } from "./api/stats_routes.ts";
+import { mountMe } from "./api/me_routes.ts";
 import { mountHealth, mountSettings } from "./api/system_routes.ts";
 import { createRouteCache, type RouteCache } from "./ingress/route_cache.ts";
 import { webhookHandler } from "./ingress/webhook.ts";
@@ -99,10 +101,12 @@ export function createApp(deps: AppDeps): CreatedApp {
   mountEdgeEndpoints(app, deps, routes);
   mountAuth(app, deps);
   app.use("/api/*", requireAuth(deps));
+  mountMe(app, deps);
   mountUsers(app, deps);
   mountDestinations(app, deps);
   mountRoutes(app, deps);
   mountEvents(app, deps);
+  mountStats(app, deps);
   mountSettings(app, deps);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
@@ -118,6 +122,8 @@ export function createApp(deps: AppDeps): CreatedApp {
       description: "Receive, route, reshape and deliver events at least once.",
     },
   });
-  app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "Event Router API" }));
+  // The pages and the API reference (/docs) come from ui/, with their own assets.
+  if (deps.ui) deps.ui.mount(app);
+  else app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "Event Router API" }));
   return { app, routes };
 }

@@ -1,6 +1,7 @@
 import type { Clock, Envelope, Logger, Metrics, PublisherFactory, Sealer } from "./ports.ts";
 import type { AcceptResult, Store } from "./store.ts";
 import type { Planner } from "./delivery/planner.ts";
+import type { Api } from "./api/env.ts";
 
 /** Everything the runtime-agnostic app needs; each runtime builds this and calls createApp. */
 export interface AppDeps {
@@ -40,4 +41,13 @@ export interface AppDeps {
   edge?: { secret: string };
   /** Renders the Prometheus exposition (the runtime owns the registry). */
   renderMetrics?: () => Promise<string>;
+  /** The circuit breaker of a destination, where the runtime delivers ("closed" = flowing). */
+  circuitState?(destinationId: string): "closed" | "open" | "half-open";
+  /** How often an open live tail asks the store for new events (default 1000 ms). */
+  liveTailIntervalMs?: number;
+  /**
+   * The admin pages and /docs. They live in ui/ (not core/), so the runtime passes them in;
+   * `mount` adds their routes to the app, which it may call in-process for the API.
+   */
+  ui?: { mount(app: Api): void };
 }

@@ -49,6 +49,8 @@ export interface DeadFilter {
   routeId?: string;
   destinationId?: string;
   error?: string; // substring
+  /** The whole error text, as dead letters are grouped by it ("" is a delivery without one). */
+  errorIs?: string;
   ids?: string[];
 }
 
@@ -56,6 +58,28 @@ export interface EventFilter {
   routeId?: string;
   status?: EventStatus;
   since?: number;
+  /** Received before this time (exclusive). */
+  until?: number;
+}
+
+/** Counts in one time bucket starting at `start` (ms); buckets with nothing are left out. */
+export interface TimeBucket {
+  start: number;
+  received: number;
+  delivered: number;
+  dead: number;
+}
+
+/** A destination's delivery record: counts, the last success and the last failure. */
+export interface DestinationStats {
+  destination_id: string;
+  delivered: number;
+  pending: number;
+  retrying: number;
+  dead: number;
+  last_delivered_at: number | null;
+  last_error: string | null;
+  last_error_at: number | null;
 }
 
 export interface Stats {
@@ -67,9 +91,7 @@ export interface Stats {
   last_hour: { received: number; delivered: number; dead: number };
   last_24h: { received: number; delivered: number; dead: number };
   per_route: Array<{ route_id: string | null; received: number }>;
-  per_destination: Array<
-    { destination_id: string; delivered: number; pending: number; dead: number }
-  >;
+  per_destination: DestinationStats[];
 }
 
 export interface Store {
@@ -142,6 +164,8 @@ export interface Store {
   discardDead(scope: Scope, filter: DeadFilter, now: number): Promise<number>;
 
   stats(scope: Scope, now: number): Promise<Stats>;
+  /** Received events and settled deliveries per bucket of `bucketMs` in [since, until). */
+  timeseries(scope: Scope, since: number, until: number, bucketMs: number): Promise<TimeBucket[]>;
 
   // settings, aggregation state, leases, retention
   getSettings(): Promise<Record<string, unknown>>;

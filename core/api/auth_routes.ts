@@ -1,6 +1,7 @@
 /** POST /login, /logout, /change-password and the bearer-token middleware. */
 import { createRoute, z } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
+import { getCookie } from "hono/cookie";
 import { ApiError } from "./errors.ts";
 import { body, errors, json, security } from "./openapi_helpers.ts";
 import type { AppEnv, Mount } from "./env.ts";
@@ -10,6 +11,7 @@ import { DUMMY_HASH, hashPassword, verifyPassword } from "../auth/password.ts";
 import { signToken, verifyToken } from "../auth/jwt.ts";
 import { createLoginThrottle } from "../auth/login_throttle.ts";
 import { clientIp } from "../ingress/client_ip.ts";
+import { isSafeMethod, sameOrigin, SESSION_COOKIE } from "./session_cookie.ts";
 
 const TokenResponse = z.object({
   token: z.string(),
@@ -18,14 +20,23 @@ const TokenResponse = z.object({
 }).openapi("TokenResponse");
 
 /** Paths a user who must change the password may still call. */
-const ALLOWED_BEFORE_CHANGE = new Set(["/change-password", "/logout"]);
+const ALLOWED_BEFORE_CHANGE = new Set(["/change-password", "/logout", "/api/me"]);
 
 export function requireAuth(deps: AppDeps): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const h = c.req.header("authorization") ?? "";
     const m = h.match(/^Bearer\s+(.+)$/i);
-    if (!m) throw new ApiError(401, "unauthorized", "missing bearer token");
-    const claims = await verifyToken(deps.jwtSecret, m[1].trim());
+    // The admin pages' session cookie carries the same token (session_cookie.ts).
+    const cookie = m ? undefined : getCookie(c, SESSION_COOKIE);
+    if (!m && !cookie) throw new ApiError(401, "unauthorized", "missing bearer token");
+    if (cookie && !isSafeMethod(c.req.method) && !sameOrigin(c.req.raw)) {
+      throw new ApiError(
+        403,
+        "cross_site",
+        "a cookie session may change state only from this origin",
+      );
+    }
+    const claims = await verifyToken(deps.jwtSecret, m ? m[1].trim() : cookie!);
     if (!claims || await deps.store.isRevoked(claims.jti)) {
       throw new ApiError(401, "unauthorized", "invalid or expired token");
     }

@@ -3,6 +3,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { notFound } from "./errors.ts";
 import { Any, body, errors, idParam, json, security } from "./openapi_helpers.ts";
 import type { Mount } from "./env.ts";
+import { mountEventStream } from "./event_stream.ts";
 import { pageQuery } from "../model/page.ts";
 import type { Delivery } from "../ports.ts";
 import type { DeliveryWithAttempts, StoredEvent } from "../store.ts";
@@ -68,23 +69,52 @@ export function presentDelivery(d: Delivery | DeliveryWithAttempts) {
   };
 }
 
+/** A time as ISO 8601 (with or without an offset; without one it is UTC) or epoch ms. */
+export const timeParam = z.string().max(40).transform((v, ctx) => {
+  const ms = /^\d{1,15}$/.test(v)
+    ? Number(v)
+    : Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(v) ? v : `${v}Z`);
+  if (Number.isNaN(ms)) {
+    ctx.addIssue({ code: "custom", message: `must be an ISO 8601 time or epoch ms, got ${v}` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
 const eventQuery = pageQuery.extend({
-  route_id: z.string().optional(),
+  route_id: z.string().max(64).optional(),
   status: z.enum(["accepted", "processed", "failed", "dropped", "held"]).optional(),
+  since: timeParam.optional().openapi({ description: "received at or after (ISO 8601 or ms)" }),
+  until: timeParam.optional().openapi({ description: "received before (ISO 8601 or ms)" }),
 });
 const deadQuery = pageQuery.extend({
-  route_id: z.string().optional(),
-  destination_id: z.string().optional(),
-  error: z.string().optional(),
+  route_id: z.string().max(64).optional(),
+  destination_id: z.string().max(64).optional(),
+  error: z.string().max(2000).optional(),
+  error_is: z.string().max(2000).optional(),
 });
-const DeadFilterBody = z.object({
-  ids: z.array(z.string()).max(1000).optional(),
-  route_id: z.string().optional(),
-  destination_id: z.string().optional(),
-  error: z.string().optional(),
+const DeadFilterBody = z.strictObject({
+  ids: z.array(z.string().max(64)).max(1000).optional(),
+  route_id: z.string().max(64).optional(),
+  destination_id: z.string().max(64).optional(),
+  error: z.string().max(2000).optional().openapi({ description: "a substring of the error" }),
+  error_is: z.string().max(2000).optional().openapi({
+    description: 'the whole error text, as in /api/dlq/stats by_error ("" for none)',
+  }),
 }).openapi("DeadLetterFilter");
 
+const deadFilter = (f: z.infer<typeof DeadFilterBody>) => ({
+  ids: f.ids,
+  routeId: f.route_id,
+  destinationId: f.destination_id,
+  error: f.error,
+  errorIs: f.error_is,
+});
+
 export const mountEvents: Mount = (app, deps) => {
+  // Before /api/events/{id}, which would take "stream" for an id.
+  mountEventStream(app, deps);
+
   app.openapi(
     createRoute({
       method: "get",
@@ -99,6 +129,8 @@ export const mountEvents: Mount = (app, deps) => {
       const page = await deps.store.listEvents(c.get("scope"), {
         routeId: q.route_id,
         status: q.status,
+        since: q.since,
+        until: q.until,
       }, q);
       return c.json({ ...page, items: page.items.map(presentEvent) }, 200);
     },
@@ -156,11 +188,7 @@ export const mountEvents: Mount = (app, deps) => {
     }),
     async (c) => {
       const q = c.req.valid("query");
-      const page = await deps.store.listDead(c.get("scope"), {
-        routeId: q.route_id,
-        destinationId: q.destination_id,
-        error: q.error,
-      }, q);
+      const page = await deps.store.listDead(c.get("scope"), deadFilter(q), q);
       return c.json({ ...page, items: page.items.map(presentDelivery) }, 200);
     },
   );
@@ -209,35 +237,14 @@ export const mountEvents: Mount = (app, deps) => {
 
   app.openapi(bulk("retry"), async (c) => {
     const f = c.req.valid("json");
-    const n = await deps.store.retryDead(c.get("scope"), {
-      ids: f.ids,
-      routeId: f.route_id,
-      destinationId: f.destination_id,
-      error: f.error,
-    }, deps.clock.now());
+    const n = await deps.store.retryDead(c.get("scope"), deadFilter(f), deps.clock.now());
     deps.wake();
     return c.json({ retried: n }, 200);
   });
 
   app.openapi(bulk("discard"), async (c) => {
     const f = c.req.valid("json");
-    const n = await deps.store.discardDead(c.get("scope"), {
-      ids: f.ids,
-      routeId: f.route_id,
-      destinationId: f.destination_id,
-      error: f.error,
-    }, deps.clock.now());
+    const n = await deps.store.discardDead(c.get("scope"), deadFilter(f), deps.clock.now());
     return c.json({ discarded: n }, 200);
   });
-
-  app.openapi(
-    createRoute({
-      method: "get",
-      path: "/api/stats",
-      tags: ["system"],
-      security,
-      responses: { 200: json(Any) },
-    }),
-    async (c) => c.json(await deps.store.stats(c.get("scope"), deps.clock.now()), 200),
-  );
 };

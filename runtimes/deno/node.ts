@@ -235,6 +235,7 @@ export async function startNode(
     healthChecks: { publishers: () => pool.healthy() },
     edge: cfg.edgeSecret ? { secret: cfg.edgeSecret } : undefined,
     settingsChanged: applySettings,
+    circuitState: (id) => breakers.state(id, Date.now()),
   };
   const { app } = createApp(deps);
 

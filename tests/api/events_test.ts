@@ -259,3 +259,70 @@ Deno.test("dead letters: list, filter, stats, retry one, retry in bulk, discard"
     await h.close();
   }
 });
+
+Deno.test("events by time (since/until), dead letters by their whole error (error_is)", async () => {
+  const h = await harness();
+  try {
+    const w = await world(h);
+    const now = Date.now();
+    const old = envelope(w.tenant, w.other, { receivedAt: now - 3 * 3600_000 });
+    await h.store.accept([old]);
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const ids = (p: { items: Array<{ id: string }> }) => p.items.map((e) => e.id);
+    const recent = await expectJson(
+      h.call("GET", `/api/events?since=${iso(now - 3600_000)}`, undefined, w.token),
+      200,
+    );
+    assert.equal(recent.total, 3);
+    assert.ok(!ids(recent).includes(old.id));
+    const early = await expectJson(
+      h.call("GET", `/api/events?until=${now - 3600_000}`, undefined, w.token),
+      200,
+    );
+    assert.deepEqual(ids(early), [old.id], "epoch ms works too");
+    // a browser's datetime-local value (no seconds, no offset) is read as UTC
+    const local = iso(now - 4 * 3600_000).slice(0, 16);
+    const fromLocal = await expectJson(
+      h.call("GET", `/api/events?since=${local}&until=${iso(now - 3600_000)}`, undefined, w.token),
+      200,
+    );
+    assert.deepEqual(ids(fromLocal), [old.id]);
+    await expectError(
+      h.call("GET", "/api/events?since=yesterday", undefined, w.token),
+      400,
+      "since",
+    );
+
+    // "publish timed out after 30000 ms" contains "timed out", but error_is takes whole texts
+    const byText = await expectJson(
+      h.call(
+        "GET",
+        `/api/dlq/messages?error_is=${encodeURIComponent("400 bad request")}`,
+        undefined,
+        w.token,
+      ),
+      200,
+    );
+    assert.equal(byText.total, 1);
+    assert.equal(byText.items[0].last_error, "400 bad request");
+    assert.deepEqual(
+      await expectJson(h.call("POST", "/api/dlq/retry", { error_is: "timed out" }, w.token), 200),
+      { retried: 0 },
+    );
+    assert.deepEqual(
+      await expectJson(
+        h.call(
+          "POST",
+          "/api/dlq/discard",
+          { error_is: "publish timed out after 30000 ms" },
+          w.token,
+        ),
+        200,
+      ),
+      { discarded: 1 },
+    );
+    await expectError(h.call("POST", "/api/dlq/retry", { eror: "x" }, w.token), 400, "eror");
+  } finally {
+    await h.close();
+  }
+});

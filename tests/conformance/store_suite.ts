@@ -495,6 +495,12 @@ export function storeSuite(name: string, open: () => Promise<Store>) {
     );
     assert.deepEqual(ids(await s.listDead(A, { routeId: "route_b" }, PAGE)), []);
     assert.deepEqual(ids(await s.listDead(A, { ids: [a1.id, b1.id] }, PAGE)), [a1.id]);
+    assert.deepEqual(
+      ids(await s.listDead(A, { errorIs: "timeout after 30 s" }, PAGE)),
+      [a2.id, a3.id].sort(),
+    );
+    assert.deepEqual(ids(await s.listDead(A, { errorIs: "timeout" }, PAGE)), [], "exact text");
+    assert.deepEqual(ids(await s.listDead(A, { errorIs: "" }, PAGE)), [], "no error-less ones");
     const pg = await s.listDead(A, {}, { limit: 2, offset: 2 });
     assert.equal(pg.items.length, 1);
     assert.equal(pg.total, 3);
@@ -599,6 +605,16 @@ export function storeSuite(name: string, open: () => Promise<Store>) {
       st.per_destination.map((r) => [r.destination_id, r.delivered, r.pending, r.dead]).sort(),
       [["dest_1", 2, 0, 1], ["dest_2", 0, 2, 1]],
     );
+    const d1 = st.per_destination.find((r) => r.destination_id === "dest_1")!;
+    const d2 = st.per_destination.find((r) => r.destination_id === "dest_2")!;
+    assert.equal(d1.last_delivered_at, now - 10_000);
+    assert.equal(d1.last_error, "y", "the dead one still carries its error");
+    assert.equal(d1.last_error_at, now - 25 * H);
+    assert.equal(d1.retrying, 0);
+    assert.equal(d2.last_delivered_at, null);
+    assert.equal(d2.last_error, "x", "the newest error of dest_2");
+    assert.equal(d2.last_error_at, now - 20_000);
+    assert.equal(d2.retrying, 1);
     const sb = await s.stats(scopeOf("user_b"), now);
     assert.deepEqual([sb.received, sb.delivered, sb.pending, sb.dead], [1, 1, 0, 0]);
     const all = await s.stats(ADMIN, now);
@@ -615,6 +631,54 @@ export function storeSuite(name: string, open: () => Promise<Store>) {
       per_route: [],
       per_destination: [],
     });
+  });
+
+  test("timeseries: received and settled per bucket, in the window, by scope", async (s) => {
+    const M = 60_000;
+    const since = T0 - 60 * M;
+    const e1 = envelope("user_a", "route_1", { receivedAt: since });
+    const e2 = envelope("user_a", "route_1", { receivedAt: since + 30_000 });
+    const e3 = envelope("user_a", "route_1", { receivedAt: T0 - M });
+    const before = envelope("user_a", "route_1", { receivedAt: since - 1 });
+    const other = envelope("user_b", "route_9", { receivedAt: T0 - M });
+    await s.accept([e1, e2, e3, before, other]);
+    const dd = [
+      newDelivery(e1, "dest_1", { nextAt: since }),
+      newDelivery(e2, "dest_1", { nextAt: since }),
+      newDelivery(e3, "dest_1", { nextAt: since }),
+      newDelivery(other, "dest_9", { nextAt: since }),
+    ];
+    await s.completeEvents([
+      { id: e1.id, status: "processed", deliveries: [dd[0]] },
+      { id: e2.id, status: "processed", deliveries: [dd[1]] },
+      { id: e3.id, status: "processed", deliveries: [dd[2]] },
+      { id: other.id, status: "processed", deliveries: [dd[3]] },
+    ]);
+    assert.equal((await s.claimDue(T0, 10, "n", 1000)).length, 4);
+    await s.settle([
+      { id: dd[0].id, outcome: "delivered", at: since + 59_999 },
+      { id: dd[1].id, outcome: "dead", at: T0 - M + 5, error: "x" },
+      { id: dd[2].id, outcome: "retry", at: T0 - M + 6, nextAt: T0 + M, error: "z" },
+      { id: dd[3].id, outcome: "delivered", at: T0 - M + 7 },
+    ], "n");
+    const a = await s.timeseries(scopeOf("user_a"), since, T0, M);
+    assert.deepEqual(a, [
+      { start: since, received: 2, delivered: 1, dead: 0 },
+      { start: T0 - M, received: 1, delivered: 0, dead: 1 },
+    ]);
+    assert.deepEqual(await s.timeseries(scopeOf("user_b"), since, T0, M), [
+      { start: T0 - M, received: 1, delivered: 1, dead: 0 },
+    ]);
+    const all = await s.timeseries(ADMIN, since, T0, M);
+    assert.deepEqual(all.map((b) => [b.received, b.delivered, b.dead]), [[2, 1, 0], [2, 1, 1]]);
+    assert.deepEqual(await s.timeseries(scopeOf("user_a"), since, T0 - M, M), [
+      { start: since, received: 2, delivered: 1, dead: 0 },
+    ], "until is exclusive");
+    assert.deepEqual(await s.timeseries(scopeOf("user_nobody"), since, T0, M), []);
+
+    const list = await s.listEvents(scopeOf("user_a"), { since, until: T0 - M }, PAGE);
+    assert.deepEqual(list.items.map((e) => e.id).sort(), [e1.id, e2.id].sort());
+    assert.equal(list.total, 2);
   });
 
   test("settings: merge, JSON values round-trip, null deletes", async (s) => {

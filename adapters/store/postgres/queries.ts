@@ -10,6 +10,7 @@ import type {
   Stats,
 } from "../../../core/store.ts";
 import { rowToDelivery, rowToStoredEvent } from "../sqlite/event_path.ts";
+import { mergeBuckets } from "../sqlite/queries.ts";
 import { ms } from "./event_path.ts";
 
 const n = (v: unknown) => Number(v ?? 0);
@@ -24,6 +25,7 @@ export function historyQueries(sql: Sql) {
       ${f.routeId ? sql`AND route_id = ${f.routeId}` : sql``}
       ${f.destinationId ? sql`AND destination_id = ${f.destinationId}` : sql``}
       ${f.error ? sql`AND strpos(last_error, ${f.error}) > 0` : sql``}
+      ${f.errorIs !== undefined ? sql`AND coalesce(last_error, '') = ${f.errorIs}` : sql``}
       ${f.ids?.length ? sql`AND id = ANY(${sql.array(f.ids)}::text[])` : sql``}`;
 
   const getSettings = async () => {
@@ -40,7 +42,8 @@ export function historyQueries(sql: Sql) {
       const where = sql`1 = 1 ${tenantClause(scope)}
         ${f.routeId ? sql`AND route_id = ${f.routeId}` : sql``}
         ${f.status ? sql`AND status = ${f.status}` : sql``}
-        ${f.since ? sql`AND received_at >= ${ms(f.since)}` : sql``}`;
+        ${f.since ? sql`AND received_at >= ${ms(f.since)}` : sql``}
+        ${f.until ? sql`AND received_at < ${ms(f.until)}` : sql``}`;
       const rows = await sql`SELECT * FROM events WHERE ${where}
         ORDER BY received_at DESC, id DESC LIMIT ${page.limit} OFFSET ${page.offset}`;
       const [{ count }] = await sql`SELECT count(*) AS count FROM events WHERE ${where}`;
@@ -135,11 +138,18 @@ export function historyQueries(sql: Sql) {
       const perRoute = await sql<{ route_id: string | null; received: number }[]>`
         SELECT route_id, count(*) AS received FROM events WHERE 1 = 1 ${tc}
         GROUP BY route_id ORDER BY received DESC LIMIT 200`;
-      const perDest = await sql`SELECT destination_id,
-          count(*) FILTER (WHERE status = 'delivered') AS delivered,
-          count(*) FILTER (WHERE status = 'pending') AS pending,
-          count(*) FILTER (WHERE status = 'dead') AS dead
-        FROM deliveries WHERE 1 = 1 ${tc} GROUP BY destination_id LIMIT 200`;
+      // The last error is the newest one a delivery still carries: a delivered one clears it.
+      const perDest = await sql`SELECT DISTINCT ON (destination_id) destination_id,
+          count(*) FILTER (WHERE status = 'delivered') OVER w AS delivered,
+          count(*) FILTER (WHERE status = 'pending') OVER w AS pending,
+          count(*) FILTER (WHERE status = 'pending' AND attempts > 0) OVER w AS retrying,
+          count(*) FILTER (WHERE status = 'dead') OVER w AS dead,
+          max(updated_at) FILTER (WHERE status = 'delivered') OVER w AS last_delivered_at,
+          CASE WHEN last_error IS NOT NULL THEN updated_at END AS last_error_at,
+          last_error
+        FROM deliveries WHERE 1 = 1 ${tc}
+        WINDOW w AS (PARTITION BY destination_id)
+        ORDER BY destination_id, (last_error IS NOT NULL) DESC, updated_at DESC LIMIT 200`;
       return {
         received: n(ev?.received),
         delivered: n(dl?.delivered),
@@ -153,9 +163,30 @@ export function historyQueries(sql: Sql) {
           destination_id: r.destination_id as string,
           delivered: n(r.delivered),
           pending: n(r.pending),
+          retrying: n(r.retrying),
           dead: n(r.dead),
+          last_delivered_at: r.last_delivered_at == null ? null : n(r.last_delivered_at),
+          last_error: (r.last_error as string | null) ?? null,
+          last_error_at: r.last_error_at == null ? null : n(r.last_error_at),
         })),
       };
+    },
+    async timeseries(scope: Scope, since: number, until: number, bucketMs: number) {
+      const tc = tenantClause(scope);
+      const ev = await sql`SELECT (received_at - ${ms(since)}) / ${ms(bucketMs)} AS b,
+          count(*) AS n FROM events
+        WHERE received_at >= ${ms(since)} AND received_at < ${ms(until)} ${tc} GROUP BY b`;
+      const dl = await sql`SELECT (updated_at - ${ms(since)}) / ${ms(bucketMs)} AS b,
+          count(*) FILTER (WHERE status = 'delivered') AS delivered,
+          count(*) FILTER (WHERE status = 'dead') AS dead
+        FROM deliveries WHERE status IN ('delivered', 'dead')
+          AND updated_at >= ${ms(since)} AND updated_at < ${ms(until)} ${tc} GROUP BY b`;
+      return mergeBuckets(
+        since,
+        bucketMs,
+        ev as unknown as Array<{ b: unknown; n: unknown }>,
+        dl as unknown as Array<{ b: unknown; delivered: unknown; dead: unknown }>,
+      );
     },
 
     getSettings,

@@ -8,6 +8,7 @@ import type {
   DeliveryWithAttempts,
   EventFilter,
   Stats,
+  TimeBucket,
 } from "../../../core/store.ts";
 import { rowToDelivery, rowToStoredEvent } from "./event_path.ts";
 
@@ -23,11 +24,36 @@ function deadWhere(scope: Scope, f: DeadFilter): [string, SqlValue[]] {
   if (f.routeId) (sql += " AND route_id = ?"), p.push(f.routeId);
   if (f.destinationId) (sql += " AND destination_id = ?"), p.push(f.destinationId);
   if (f.error) (sql += " AND instr(last_error, ?) > 0"), p.push(f.error);
+  if (f.errorIs !== undefined) (sql += " AND coalesce(last_error, '') = ?"), p.push(f.errorIs);
   if (f.ids?.length) {
     sql += ` AND id IN (${f.ids.map(() => "?").join(",")})`;
     p.push(...f.ids);
   }
   return [sql, p];
+}
+
+/** Joins per-bucket event and delivery counts into TimeBuckets ordered by start. */
+export function mergeBuckets(
+  since: number,
+  bucketMs: number,
+  ev: Array<{ b: unknown; n: unknown }>,
+  dl: Array<{ b: unknown; delivered: unknown; dead: unknown }>,
+): TimeBucket[] {
+  const out = new Map<number, TimeBucket>();
+  const at = (b: unknown) => {
+    const i = Math.floor(Number(b));
+    let t = out.get(i);
+    if (!t) out.set(i, t = { start: since + i * bucketMs, received: 0, delivered: 0, dead: 0 });
+    return t;
+  };
+  for (const r of ev) at(r.b).received += Number(r.n);
+  for (const r of dl) {
+    const t = at(r.b);
+    t.delivered += Number(r.delivered ?? 0);
+    t.dead += Number(r.dead ?? 0);
+  }
+  return [...out.values()].filter((t) => t.received || t.delivered || t.dead)
+    .sort((a, b) => a.start - b.start);
 }
 
 export function historyQueries(db: SqlClient) {
@@ -47,6 +73,7 @@ export function historyQueries(db: SqlClient) {
       if (f.routeId) (where += " AND route_id = ?"), p.push(f.routeId);
       if (f.status) (where += " AND status = ?"), p.push(f.status);
       if (f.since) (where += " AND received_at >= ?"), p.push(f.since);
+      if (f.until) (where += " AND received_at < ?"), p.push(f.until);
       const rows = await db.all(
         `SELECT * FROM events WHERE ${where} ORDER BY received_at DESC, id DESC LIMIT ? OFFSET ?`,
         [...p, page.limit, page.offset],
@@ -164,14 +191,28 @@ export function historyQueries(db: SqlClient) {
          GROUP BY route_id ORDER BY received DESC LIMIT 200`,
         tp,
       );
+      // The last error is the newest one a delivery still carries: a delivered one clears it.
       const perDest = await db.all<Record<string, unknown>>(
         `SELECT destination_id,
            sum(CASE WHEN status = 'delivered' THEN 1 ELSE 0 END) AS delivered,
            sum(CASE WHEN status = 'pending' THEN 1 ELSE 0 END) AS pending,
-           sum(CASE WHEN status = 'dead' THEN 1 ELSE 0 END) AS dead
+           sum(CASE WHEN status = 'pending' AND attempts > 0 THEN 1 ELSE 0 END) AS retrying,
+           sum(CASE WHEN status = 'dead' THEN 1 ELSE 0 END) AS dead,
+           max(CASE WHEN status = 'delivered' THEN updated_at END) AS last_delivered_at,
+           max(CASE WHEN last_error IS NOT NULL THEN updated_at END) AS last_error_at
          FROM deliveries WHERE 1 = 1${tc} GROUP BY destination_id LIMIT 200`,
         tp,
       );
+      const lastErrors = new Map<string, string>();
+      for (const r of perDest) {
+        if (r.last_error_at == null) continue;
+        const e = await db.all<{ last_error: string }>(
+          `SELECT last_error FROM deliveries WHERE destination_id = ? AND updated_at = ?
+           AND last_error IS NOT NULL${tc} LIMIT 1`,
+          [r.destination_id as string, r.last_error_at as number, ...tp],
+        );
+        if (e[0]) lastErrors.set(r.destination_id as string, e[0].last_error);
+      }
       const n = (v: unknown) => Number(v ?? 0);
       return {
         received: n(ev?.received),
@@ -186,9 +227,30 @@ export function historyQueries(db: SqlClient) {
           destination_id: r.destination_id as string,
           delivered: n(r.delivered),
           pending: n(r.pending),
+          retrying: n(r.retrying),
           dead: n(r.dead),
+          last_delivered_at: r.last_delivered_at == null ? null : n(r.last_delivered_at),
+          last_error: lastErrors.get(r.destination_id as string) ?? null,
+          last_error_at: r.last_error_at == null ? null : n(r.last_error_at),
         })),
       };
+    },
+    async timeseries(scope: Scope, since: number, until: number, bucketMs: number) {
+      const [tc, tp] = tenantClause(scope);
+      const ev = await db.all<{ b: number; n: number }>(
+        `SELECT (received_at - ?) / ? AS b, count(*) AS n FROM events
+         WHERE received_at >= ? AND received_at < ?${tc} GROUP BY b`,
+        [since, bucketMs, since, until, ...tp],
+      );
+      const dl = await db.all<{ b: number; delivered: number; dead: number }>(
+        `SELECT (updated_at - ?) / ? AS b,
+           sum(CASE WHEN status = 'delivered' THEN 1 ELSE 0 END) AS delivered,
+           sum(CASE WHEN status = 'dead' THEN 1 ELSE 0 END) AS dead
+         FROM deliveries WHERE status IN ('delivered', 'dead')
+           AND updated_at >= ? AND updated_at < ?${tc} GROUP BY b`,
+        [since, bucketMs, since, until, ...tp],
+      );
+      return mergeBuckets(since, bucketMs, ev, dl);
     },
 
     async getSettings() {
