@@ -3,7 +3,6 @@
  * touches the outside world arrives in `deps`.
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { Scalar } from "@scalar/hono-api-reference";
 import { secureHeaders } from "hono/secure-headers";
 import { HTTPException } from "hono/http-exception";
 import type { AppDeps } from "./app_deps.ts";
@@ -91,7 +90,7 @@ export function createApp(deps: AppDeps): CreatedApp {
   // Browser-facing hardening on the admin surface (not on webhooks: senders are machines, and
   // the hot path pays for every header).
   for (
-    const path of ["/api/*", "/login", "/logout", "/change-password", "/docs", "/openapi.json"]
+    const path of ["/api/*", "/login", "/logout", "/change-password", "/openapi.json"]
   ) {
     app.use(path, secureHeaders());
   }
@@ -122,8 +121,7 @@ export function createApp(deps: AppDeps): CreatedApp {
       description: "Receive, route, reshape and deliver events at least once.",
     },
   });
-  // The pages and the API reference (/docs) come from ui/, with their own assets.
-  if (deps.ui) deps.ui.mount(app);
-  else app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "Event Router API" }));
+  // The pages and the API reference (/docs) come from ui/, with their own assets and headers.
+  deps.ui?.mount(app);
   return { app, routes };
 }

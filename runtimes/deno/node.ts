@@ -27,6 +27,7 @@ import { loadKeys } from "./keys.ts";
 import { createLogger } from "./logger.ts";
 import { createMetrics } from "./metrics.ts";
 import { createRoutePlanner } from "./route_planner.ts";
+import { nodeUi } from "./ui.ts";
 
 export const VERSION = "0.1.0";
 
@@ -236,6 +237,7 @@ export async function startNode(
     edge: cfg.edgeSecret ? { secret: cfg.edgeSecret } : undefined,
     settingsChanged: applySettings,
     circuitState: (id) => breakers.state(id, Date.now()),
+    ui: await nodeUi(log),
   };
   const { app } = createApp(deps);
 

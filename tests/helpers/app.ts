@@ -16,6 +16,7 @@ import { createPipelinePlanner } from "../../core/delivery/pipeline_planner.ts";
 import { MemoryState } from "../../core/pipeline/memory_state.ts";
 import { ensureAdmin } from "../../runtimes/deno/node.ts";
 import { createLogger } from "../../runtimes/deno/logger.ts";
+import { nodeUi } from "../../runtimes/deno/ui.ts";
 
 export const ADMIN_PASSWORD = "admin-pass-1";
 
@@ -53,6 +54,10 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+let uiOnce: ReturnType<typeof nodeUi> | null = null;
+/** The admin pages are the same for every harness: prepare their assets once per process. */
+const sharedUi = () => (uiOnce ??= nodeUi());
+
 export async function harness(overrides: Partial<AppDeps> = {}): Promise<Harness> {
   const store = openStore({ path: ":memory:" });
   await store.migrate();
@@ -78,6 +83,7 @@ export async function harness(overrides: Partial<AppDeps> = {}): Promise<Harness
     changed: () => {},
     wake: () => {},
     ingest: { maxBodyBytes: 1024 * 1024, globalRatePerSecond: 0, globalBurst: 1 },
+    ui: await sharedUi(),
     ...overrides,
   };
   const { app } = createApp(deps);

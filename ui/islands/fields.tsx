@@ -1,0 +1,138 @@
+/** Labelled inputs with their error right below, linked for screen readers. */
+import type { ComponentChildren } from "preact";
+import { parseJsonField } from "./api.ts";
+
+interface Base {
+  id: string;
+  label: string;
+  error?: string;
+  hint?: ComponentChildren;
+}
+
+function Described(
+  { id, error, hint }: { id: string; error?: string; hint?: ComponentChildren },
+) {
+  return (
+    <>
+      {hint ? <span class="hint" id={`${id}-hint`}>{hint}</span> : null}
+      {error ? <p class="error" id={`${id}-error`} role="alert">{error}</p> : null}
+    </>
+  );
+}
+
+const describedBy = (id: string, error?: string, hint?: unknown) =>
+  [hint ? `${id}-hint` : "", error ? `${id}-error` : ""].filter(Boolean).join(" ") || undefined;
+
+export function TextField(
+  p: Base & {
+    value: string;
+    onInput: (v: string) => void;
+    type?: "text" | "password" | "number" | "url";
+    required?: boolean;
+    autocomplete?: string;
+    placeholder?: string;
+  },
+) {
+  return (
+    <div class="field">
+      <label for={p.id}>{p.label}</label>
+      <input
+        id={p.id}
+        name={p.id}
+        type={(p.type ?? "text") as "text"}
+        value={p.value}
+        required={p.required}
+        autocomplete={p.autocomplete}
+        placeholder={p.placeholder}
+        aria-invalid={p.error ? "true" : undefined}
+        aria-describedby={describedBy(p.id, p.error, p.hint)}
+        onInput={(e) => p.onInput((e.currentTarget as HTMLInputElement).value)}
+      />
+      <Described id={p.id} error={p.error} hint={p.hint} />
+    </div>
+  );
+}
+
+export function SelectField(
+  p: Base & {
+    value: string;
+    options: Array<[value: string, label: string]>;
+    onChange: (v: string) => void;
+  },
+) {
+  return (
+    <div class="field">
+      <label for={p.id}>{p.label}</label>
+      <select
+        id={p.id}
+        name={p.id}
+        value={p.value}
+        aria-invalid={p.error ? "true" : undefined}
+        aria-describedby={describedBy(p.id, p.error, p.hint)}
+        onChange={(e) => p.onChange((e.currentTarget as HTMLSelectElement).value)}
+      >
+        {p.options.map(([v, l]) => <option key={v} value={v} selected={v === p.value}>{l}</option>)}
+      </select>
+      <Described id={p.id} error={p.error} hint={p.hint} />
+    </div>
+  );
+}
+
+export function CheckField(
+  p: { id: string; label: string; checked: boolean; onChange: (v: boolean) => void },
+) {
+  return (
+    <label class="check" for={p.id}>
+      <input
+        id={p.id}
+        type="checkbox"
+        checked={p.checked}
+        onChange={(e) => p.onChange((e.currentTarget as HTMLInputElement).checked)}
+      />
+      {p.label}
+    </label>
+  );
+}
+
+/**
+ * A JSON editor: a textarea that says at once when its text is not JSON (or not the kind of
+ * JSON the field takes), and shows the API's message for the field after a save.
+ */
+export function JsonField(
+  p: Base & {
+    value: string;
+    onInput: (v: string) => void;
+    kind: "object" | "array" | "any";
+    rows?: number;
+    placeholder?: string;
+  },
+) {
+  const local = parseJsonField(p.value, p.kind).error;
+  const error = local ?? p.error;
+  return (
+    <div class="field">
+      <label for={p.id}>{p.label}</label>
+      <textarea
+        id={p.id}
+        name={p.id}
+        rows={p.rows ?? 6}
+        spellcheck={false}
+        placeholder={p.placeholder}
+        aria-invalid={error ? "true" : undefined}
+        aria-describedby={describedBy(p.id, error, p.hint)}
+        onInput={(e) => p.onInput((e.currentTarget as HTMLTextAreaElement).value)}
+        value={p.value}
+      />
+      <Described id={p.id} error={error} hint={p.hint} />
+    </div>
+  );
+}
+
+/** The form-level message of a failed save (what no field claimed). */
+export function FormAlert({ message }: { message?: string }) {
+  return message ? <p class="alert" role="alert">{message}</p> : null;
+}
+
+export function FormNotice({ message }: { message?: string }) {
+  return message ? <p class="notice" role="status">{message}</p> : null;
+}
