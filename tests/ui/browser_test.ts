@@ -27,13 +27,13 @@ const json = { "content-type": "application/json" };
 
 async function until<T>(
   what: string,
-  fn: () => Promise<T | null | undefined | false>,
+  fn: () => T | null | undefined | false | Promise<T | null | undefined | false>,
   ms = 15_000,
   onFail?: (what: string) => Promise<void>,
 ) {
   const end = Date.now() + ms;
   for (;;) {
-    const v = await fn().catch(() => null);
+    const v = await Promise.resolve().then(fn).catch(() => null);
     if (v) return v;
     if (Date.now() > end) {
       await onFail?.(what);
@@ -197,7 +197,7 @@ Deno.test({
           });
           assert.equal(r.status, 202);
           firstEvent = (await r.json()).id;
-          await until("the delivery", async () => sink.events.size > 0);
+          await until("the delivery", () => sink.events.size > 0);
           await page.getByRole("link", { name: "Dashboard", exact: true }).click();
           const count = (label: string) =>
             page.locator(".count", { hasText: label }).locator("dd").textContent();
@@ -252,7 +252,7 @@ Deno.test({
           const row = page.getByRole("row").filter({ has: page.getByRole("link", { name: id }) });
           await row.getByRole("button", { name: "Retry" }).click();
           await row.getByRole("status").filter({ hasText: "Retrying" }).waitFor();
-          await until("the retried delivery", async () => (sink.events.get(id) ?? 0) > 0);
+          await until("the retried delivery", () => (sink.events.get(id) ?? 0) > 0);
           await page.goto(`${base}/ui/events/${id}`);
           await page.getByText("Attempt 1: dead").waitFor();
           await page.getByText("Attempt 2: delivered").waitFor();
