@@ -7,6 +7,7 @@ import type { Delivery, Envelope, NewDelivery, Settlement } from "./ports.ts";
 import type { Destination } from "./model/destination.ts";
 import type { Page, PageQuery } from "./model/page.ts";
 import type { Route } from "./model/route.ts";
+import type { Trigger, TriggerState, TriggerStatePatch } from "./model/trigger.ts";
 import type { Role, Scope, User } from "./model/user.ts";
 import type { AggregateState } from "./pipeline/aggregate_state.ts";
 
@@ -131,6 +132,22 @@ export interface Store {
   deleteRoute(scope: Scope, id: string): Promise<boolean>;
   allRoutes(): Promise<Route[]>;
 
+  // triggers (tenant scoped like routes) and their durable state (cursor, status, counters)
+  createTrigger(t: Trigger): Promise<void>;
+  getTrigger(scope: Scope | null, id: string): Promise<Trigger | null>;
+  listTriggers(scope: Scope, page: PageQuery): Promise<Page<Trigger>>;
+  updateTrigger(scope: Scope, t: Trigger): Promise<boolean>;
+  /** Deletes the trigger and its state. */
+  deleteTrigger(scope: Scope, id: string): Promise<boolean>;
+  allTriggers(): Promise<Trigger[]>;
+  getTriggerState(id: string): Promise<TriggerState | null>;
+  triggerStates(ids: string[]): Promise<Map<string, TriggerState>>;
+  /** Writes the cursor unless a holder with a newer fence wrote it; false when refused. */
+  setTriggerCursor(id: string, cursor: string | null, fence: number, now: number): Promise<boolean>;
+  updateTriggerState(id: string, patch: TriggerStatePatch, now: number): Promise<void>;
+  /** Forgets cursor, counters and status (the trigger changed type). */
+  deleteTriggerState(id: string): Promise<void>;
+
   // the event path
   accept(events: Envelope[]): Promise<AcceptResult>;
   claimEvents(now: number, limit: number, owner: string, leaseMs: number): Promise<Envelope[]>;
@@ -175,7 +192,19 @@ export interface Store {
   stateDelete(key: string): Promise<void>;
   stateKeys(prefix: string, now: number): Promise<string[]>;
   tryLease(name: string, owner: string, ttlMs: number, now: number): Promise<boolean>;
-  releaseLease(name: string, owner: string): Promise<void>;
+  /** Frees the lease (only for `owner`, and only at `fence` when given). */
+  releaseLease(name: string, owner: string, fence?: number): Promise<void>;
+  /** Takes the lease when it is free or expired; resolves to its new fence, or null. The fence
+   * grows on every acquisition and survives releases. */
+  acquireLease(name: string, owner: string, ttlMs: number, now: number): Promise<number | null>;
+  /** Extends a held lease; false when another owner took it since (its fence changed). */
+  renewLease(
+    name: string,
+    owner: string,
+    fence: number,
+    ttlMs: number,
+    now: number,
+  ): Promise<boolean>;
   purgeDelivered(olderThan: number): Promise<number>;
   /** Where pipeline aggregation keeps its windows, batches and dedup keys. */
   pipelineState?(): AggregateState;

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import postgres from "postgres";
 import { migratePostgres, openPostgresStore } from "../../adapters/store/postgres/store.ts";
 import { openPostgres } from "../../adapters/store/postgres/client.ts";
+import { MIGRATIONS } from "../../adapters/store/postgres/migrations.ts";
 import { PgAggregateState } from "../../adapters/store/postgres/aggregate_state.ts";
 import type { Store } from "../../core/store.ts";
 import { mustPeer, needs } from "../helpers/peers.ts";
@@ -98,7 +99,7 @@ Deno.test({
       const check = postgres(mustPeer("POSTGRES_URL"), { max: 1 });
       try {
         const rows = await check.unsafe(`SELECT id FROM "${schema}".schema_migrations`);
-        assert.deepEqual(rows.map((r) => Number(r.id)), [1, 2]);
+        assert.deepEqual(rows.map((r) => Number(r.id)), MIGRATIONS.map((m) => m.id));
       } finally {
         await check.end({ timeout: 5 });
       }

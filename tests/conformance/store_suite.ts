@@ -13,6 +13,7 @@ import type { Delivery, Envelope, NewDelivery, Settlement } from "../../core/por
 import type { Store } from "../../core/store.ts";
 import type { Destination } from "../../core/model/destination.ts";
 import type { Route } from "../../core/model/route.ts";
+import type { Trigger } from "../../core/model/trigger.ts";
 import type { Scope, User } from "../../core/model/user.ts";
 import { newId } from "../../core/model/ids.ts";
 
@@ -736,6 +737,105 @@ export function storeSuite(name: string, open: () => Promise<Store>) {
     assert.equal(await s.tryLease("job", "a", 1000, T0 + 1700), true, "free at once");
   });
 
+  test("leases with fences: acquire when free or expired, renew by holder and fence only", async (s) => {
+    const f1 = await s.acquireLease("trigger:t", "a", 1000, T0);
+    assert.equal(typeof f1, "number");
+    assert.equal(await s.acquireLease("trigger:t", "b", 1000, T0 + 500), null, "held by a");
+    assert.equal(await s.acquireLease("trigger:t", "a", 1000, T0 + 500), null, "even for a");
+    assert.equal(await s.renewLease("trigger:t", "a", f1!, 1000, T0 + 900), true);
+    assert.equal(await s.acquireLease("trigger:t", "b", 1000, T0 + 1500), null, "renewed to 1900");
+    assert.equal(await s.renewLease("trigger:t", "b", f1!, 1000, T0 + 1500), false, "not b's");
+    const f2 = await s.acquireLease("trigger:t", "b", 1000, T0 + 1900);
+    assert.ok(f2! > f1!, `the fence grows when the lease changes hands (${f1} -> ${f2})`);
+    assert.equal(await s.renewLease("trigger:t", "a", f1!, 1000, T0 + 2000), false, "a lost it");
+    await s.releaseLease("trigger:t", "a", f1!); // not the holder: no effect
+    assert.equal(await s.acquireLease("trigger:t", "a", 1000, T0 + 2000), null);
+    await s.releaseLease("trigger:t", "b", f2!);
+    const f3 = await s.acquireLease("trigger:t", "a", 1000, T0 + 2000);
+    assert.ok(f3! > f2!, "a released lease is free at once and its fence still grows");
+    assert.equal(await s.renewLease("trigger:t", "b", f2!, 1000, T0 + 2100), false);
+    assert.equal(await s.acquireLease("trigger:u", "b", 1000, T0 + 2000) !== null, true);
+  });
+
+  test("triggers: CRUD scoped by owner; state with fenced cursor, counters, cascade", async (s) => {
+    const [ua, ub] = [user("trig-a"), user("trig-b")];
+    await s.createUser(ua);
+    await s.createUser(ub);
+    const A = scope(ua), B = scope(ub);
+    const ra = route(ua.id, "ra"), rb = route(ub.id, "rb");
+    await s.createRoute(ra);
+    await s.createRoute(rb);
+    const ta = trigger(ua.id, ra.id, "poll-a", {
+      config: { url: "https://example.com", oauth2: { client_secret: "sealed:v1:x" } },
+    });
+    const tb = trigger(ub.id, rb.id, "cron-b", {
+      type: "schedule",
+      description: "nightly",
+      createdAt: T0 + 1,
+      active: false,
+    });
+    await s.createTrigger(ta);
+    await s.createTrigger(tb);
+    assert.deepEqual(await s.getTrigger(A, ta.id), ta);
+    assert.equal(await s.getTrigger(B, ta.id), null, "another tenant's id reads as absent");
+    assert.deepEqual(await s.getTrigger(ADMIN, tb.id), tb);
+    assert.deepEqual(await s.getTrigger(null, tb.id), tb);
+    assert.deepEqual((await s.listTriggers(A, PAGE)).items, [ta]);
+    const all = await s.listTriggers(ADMIN, { limit: 1, offset: 1 });
+    assert.deepEqual(all.items.map((t) => t.id), [tb.id]);
+    assert.equal(all.total, 2);
+    assert.equal((await s.allTriggers()).length, 2);
+
+    const next = { ...ta, name: "poll-a2", config: { url: "https://example.org" }, active: false };
+    assert.equal(await s.updateTrigger(B, { ...next, updatedAt: T0 + 9 }), false);
+    assert.equal(await s.updateTrigger(A, { ...next, updatedAt: T0 + 9 }), true);
+    assert.deepEqual(await s.getTrigger(null, ta.id), { ...next, updatedAt: T0 + 9 });
+
+    // state: absent until written; cursor writes are fenced; counters add up
+    assert.equal(await s.getTriggerState(ta.id), null);
+    assert.equal(await s.setTriggerCursor(ta.id, '{"etag":"W/1"}', 3, T0), true);
+    assert.equal(await s.setTriggerCursor(ta.id, '{"etag":"W/0"}', 2, T0 + 1), false, "older");
+    assert.equal(await s.setTriggerCursor(ta.id, '{"etag":"W/2"}', 3, T0 + 2), true, "same");
+    await s.updateTriggerState(ta.id, {
+      status: { state: "idle", node: "n1" },
+      lastRunAt: T0 + 3,
+      nextRunAt: T0 + 60_003,
+      lastError: "boom",
+      addEmitted: 2,
+    }, T0 + 3);
+    await s.updateTriggerState(ta.id, { addEmitted: 5, lastError: null }, T0 + 4);
+    const st = await s.getTriggerState(ta.id);
+    assert.deepEqual(st, {
+      triggerId: ta.id,
+      cursor: '{"etag":"W/2"}',
+      fence: 3,
+      status: { state: "idle", node: "n1" },
+      secrets: {},
+      lastRunAt: T0 + 3,
+      nextRunAt: T0 + 60_003,
+      lastError: null,
+      eventsEmitted: 7,
+      updatedAt: T0 + 4,
+    });
+    await s.updateTriggerState(tb.id, { secrets: { refresh_token: "sealed:v1:r" } }, T0);
+    const states = await s.triggerStates([ta.id, tb.id, "trigger_none"]);
+    assert.deepEqual([...states.keys()].sort(), [ta.id, tb.id].sort());
+    assert.deepEqual(states.get(tb.id)?.secrets, { refresh_token: "sealed:v1:r" });
+    assert.equal(states.get(tb.id)?.eventsEmitted, 0);
+    assert.equal((await s.triggerStates([])).size, 0);
+    await s.deleteTriggerState(tb.id);
+    assert.equal(await s.getTriggerState(tb.id), null);
+
+    assert.equal(await s.deleteTrigger(B, ta.id), false);
+    assert.equal(await s.deleteTrigger(A, ta.id), true);
+    assert.equal(await s.getTrigger(null, ta.id), null);
+    assert.equal(await s.getTriggerState(ta.id), null, "the state goes with the trigger");
+    assert.equal(await s.deleteTrigger(A, ta.id), false);
+    // deleting a route deletes its triggers
+    assert.equal(await s.deleteRoute(B, rb.id), true);
+    assert.equal(await s.getTrigger(null, tb.id), null);
+  });
+
   test("purgeDelivered: removes fully delivered old events, keeps dead letters and open work", async (s) => {
     const old = T0 - 10 * 86400_000;
     const mk = (extra: Partial<Envelope> = {}) =>
@@ -874,6 +974,27 @@ function route(owner: string, name: string, extra: Partial<Route> = {}): Route {
     spec: { destinations: [] },
     active: true,
     version: 1,
+    createdAt: T0,
+    updatedAt: T0,
+    ...extra,
+  };
+}
+
+function trigger(
+  owner: string,
+  routeId: string,
+  name: string,
+  extra: Partial<Trigger> = {},
+): Trigger {
+  return {
+    id: newId("trigger"),
+    owner,
+    name,
+    description: null,
+    type: "polling",
+    routeId,
+    config: {},
+    active: true,
     createdAt: T0,
     updatedAt: T0,
     ...extra,

@@ -135,4 +135,38 @@ CREATE TABLE pipeline_buckets (
 CREATE INDEX pipeline_buckets_due ON pipeline_buckets(due_at) WHERE due_at IS NOT NULL;
 `,
   },
+  {
+    id: 3,
+    name: "triggers",
+    // Releasing a lease keeps its row (until = 0) so its fence only ever grows.
+    sql: `
+ALTER TABLE leases ADD COLUMN fence BIGINT NOT NULL DEFAULT 0;
+CREATE TABLE triggers (
+  id TEXT COLLATE "C" PRIMARY KEY,
+  owner TEXT COLLATE "C" NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  description TEXT,
+  type TEXT NOT NULL,
+  route_id TEXT COLLATE "C" NOT NULL REFERENCES routes(id) ON DELETE CASCADE,
+  config JSON NOT NULL,
+  active BOOLEAN NOT NULL DEFAULT true,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE INDEX triggers_owner ON triggers(owner, created_at);
+CREATE INDEX triggers_route ON triggers(route_id);
+CREATE TABLE trigger_state (
+  trigger_id TEXT COLLATE "C" PRIMARY KEY REFERENCES triggers(id) ON DELETE CASCADE,
+  cursor TEXT,
+  fence BIGINT NOT NULL DEFAULT 0,
+  status JSON NOT NULL DEFAULT '{}',
+  secrets JSON NOT NULL DEFAULT '{}',
+  last_run_at BIGINT,
+  next_run_at BIGINT,
+  last_error TEXT,
+  events_emitted BIGINT NOT NULL DEFAULT 0,
+  updated_at BIGINT NOT NULL
+);
+`,
+  },
 ];

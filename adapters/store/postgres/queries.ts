@@ -227,14 +227,34 @@ export function historyQueries(sql: Sql) {
       return r.map((x) => x.key);
     },
     async tryLease(name: string, owner: string, ttlMs: number, now: number) {
-      const r = await sql`INSERT INTO leases (name, owner, until)
-        VALUES (${name}, ${owner}, ${ms(now + ttlMs)})
-        ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, until = excluded.until
+      const r = await sql`INSERT INTO leases (name, owner, until, fence)
+        VALUES (${name}, ${owner}, ${ms(now + ttlMs)}, 1)
+        ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, until = excluded.until,
+          fence = CASE WHEN leases.owner = excluded.owner THEN leases.fence ELSE leases.fence + 1 END
         WHERE leases.until < ${ms(now)} OR leases.owner = excluded.owner RETURNING name`;
       return r.length > 0;
     },
-    async releaseLease(name: string, owner: string) {
-      await sql`DELETE FROM leases WHERE name = ${name} AND owner = ${owner}`;
+    async releaseLease(name: string, owner: string, fence?: number) {
+      // The row stays (expired) so the fence keeps growing across holders.
+      if (fence == null) {
+        await sql`UPDATE leases SET until = 0 WHERE name = ${name} AND owner = ${owner}`;
+      } else {
+        await sql`UPDATE leases SET until = 0
+          WHERE name = ${name} AND owner = ${owner} AND fence = ${fence}`;
+      }
+    },
+    async acquireLease(name: string, owner: string, ttlMs: number, now: number) {
+      const r = await sql<{ fence: string }[]>`INSERT INTO leases (name, owner, until, fence)
+        VALUES (${name}, ${owner}, ${ms(now + ttlMs)}, 1)
+        ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, until = excluded.until,
+          fence = leases.fence + 1
+        WHERE leases.until <= ${ms(now)} RETURNING fence`;
+      return r.length ? Number(r[0].fence) : null;
+    },
+    async renewLease(name: string, owner: string, fence: number, ttlMs: number, now: number) {
+      const r = await sql`UPDATE leases SET until = ${ms(now + ttlMs)}
+        WHERE name = ${name} AND owner = ${owner} AND fence = ${fence} RETURNING name`;
+      return r.length > 0;
     },
     async purgeDelivered(olderThan: number) {
       // An event goes once every delivery of it is delivered or discarded and it is old enough;

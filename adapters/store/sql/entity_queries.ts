@@ -1,12 +1,13 @@
 /**
- * Users, destinations and routes through drizzle, written once for both dialects: the SQLite
+ * Users, destinations, routes, triggers and trigger state through drizzle, written once for both dialects: the SQLite
  * store (sqlite-proxy over any SqlClient) and the PostgreSQL store (postgres-js) pass their
  * own drizzle database and tables, which have the same columns and the same query builder.
  */
-import { and, asc, count, eq, type SQL } from "drizzle-orm";
+import { and, asc, count, eq, inArray, lte, type SQL, sql } from "drizzle-orm";
 import type { Destination } from "../../../core/model/destination.ts";
 import type { Page, PageQuery } from "../../../core/model/page.ts";
 import type { Route } from "../../../core/model/route.ts";
+import type { Trigger, TriggerState, TriggerStatePatch } from "../../../core/model/trigger.ts";
 import type { Role, Scope, User } from "../../../core/model/user.ts";
 
 // drizzle's SQLite and PostgreSQL databases and tables do not share a TypeScript type, though
@@ -24,6 +25,8 @@ export interface EntityTables {
   users: Table;
   destinations: Table;
   routes: Table;
+  triggers: Table;
+  triggerState: Table;
 }
 
 /** The owner condition of a scope: admins see every tenant. */
@@ -55,6 +58,12 @@ export function entityQueries(db: AnyDb, t: EntityTables) {
     ...r,
     type: r.type as Destination["type"],
     retry: r.retry ?? undefined,
+  });
+  const toTrigger = (r: Row): Trigger => ({ ...r, description: r.description ?? null });
+  const toState = (r: Row): TriggerState => ({
+    ...r,
+    fence: Number(r.fence),
+    eventsEmitted: Number(r.eventsEmitted),
   });
   const toRoute = (r: Row): Route => ({
     ...r,
@@ -163,5 +172,88 @@ export function entityQueries(db: AnyDb, t: EntityTables) {
     async allRoutes(): Promise<Route[]> {
       return (await db.select().from(t.routes)).map(toRoute);
     },
+
+    async createTrigger(tr: Trigger) {
+      await db.insert(t.triggers).values({ ...tr, description: tr.description ?? null });
+    },
+    async getTrigger(scope: Scope | null, id: string): Promise<Trigger | null> {
+      const r = await db.select().from(t.triggers)
+        .where(and(eq(t.triggers.id, id), owned(t.triggers.owner, scope)));
+      return r[0] ? toTrigger(r[0]) : null;
+    },
+    listTriggers(scope: Scope, page: PageQuery): Promise<Page<Trigger>> {
+      return paged(t.triggers, owned(t.triggers.owner, scope), page, toTrigger);
+    },
+    async updateTrigger(scope: Scope, tr: Trigger): Promise<boolean> {
+      const r = await db.update(t.triggers).set({
+        name: tr.name,
+        description: tr.description ?? null,
+        type: tr.type,
+        routeId: tr.routeId,
+        config: tr.config,
+        active: tr.active,
+        updatedAt: tr.updatedAt,
+      }).where(and(eq(t.triggers.id, tr.id), owned(t.triggers.owner, scope)))
+        .returning({ id: t.triggers.id });
+      return r.length > 0;
+    },
+    async deleteTrigger(scope: Scope, id: string): Promise<boolean> {
+      const r = await db.delete(t.triggers)
+        .where(and(eq(t.triggers.id, id), owned(t.triggers.owner, scope)))
+        .returning({ id: t.triggers.id });
+      return r.length > 0;
+    },
+    async allTriggers(): Promise<Trigger[]> {
+      return (await db.select().from(t.triggers)).map(toTrigger);
+    },
+
+    async getTriggerState(id: string): Promise<TriggerState | null> {
+      const r = await db.select().from(t.triggerState).where(eq(t.triggerState.triggerId, id));
+      return r[0] ? toState(r[0]) : null;
+    },
+    async triggerStates(ids: string[]): Promise<Map<string, TriggerState>> {
+      if (ids.length === 0) return new Map();
+      const rows = await db.select().from(t.triggerState)
+        .where(inArray(t.triggerState.triggerId, ids));
+      return new Map(rows.map((r: Row) => [r.triggerId, toState(r)]));
+    },
+    async setTriggerCursor(id: string, cursor: string | null, fence: number, now: number) {
+      // A writer holding an older lease (smaller fence) never overwrites a newer holder's cursor.
+      const r = await db.insert(t.triggerState)
+        .values({ ...emptyState(id, now), cursor, fence })
+        .onConflictDoUpdate({
+          target: t.triggerState.triggerId,
+          set: { cursor, fence, updatedAt: now },
+          setWhere: lte(t.triggerState.fence, fence),
+        })
+        .returning({ id: t.triggerState.triggerId });
+      return r.length > 0;
+    },
+    async updateTriggerState(id: string, patch: TriggerStatePatch, now: number) {
+      const { addEmitted, ...rest } = patch;
+      const set: Record<string, unknown> = { ...rest, updatedAt: now };
+      if (addEmitted) set.eventsEmitted = sql`${t.triggerState.eventsEmitted} + ${addEmitted}`;
+      await db.insert(t.triggerState)
+        .values({ ...emptyState(id, now), ...rest, eventsEmitted: addEmitted ?? 0 })
+        .onConflictDoUpdate({ target: t.triggerState.triggerId, set });
+    },
+    async deleteTriggerState(id: string) {
+      await db.delete(t.triggerState).where(eq(t.triggerState.triggerId, id));
+    },
+  };
+}
+
+function emptyState(id: string, now: number) {
+  return {
+    triggerId: id,
+    cursor: null,
+    fence: 0,
+    status: {},
+    secrets: {},
+    lastRunAt: null,
+    nextRunAt: null,
+    lastError: null,
+    eventsEmitted: 0,
+    updatedAt: now,
   };
 }

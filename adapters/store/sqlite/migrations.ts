@@ -129,4 +129,38 @@ CREATE TABLE pipeline_buckets (
 CREATE INDEX pipeline_buckets_due ON pipeline_buckets(due_at) WHERE due_at IS NOT NULL;
 `,
   },
+  {
+    id: 3,
+    name: "triggers",
+    // Releasing a lease keeps its row (until = 0) so its fence only ever grows.
+    sql: `
+ALTER TABLE leases ADD COLUMN fence INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE triggers (
+  id TEXT PRIMARY KEY,
+  owner TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  description TEXT,
+  type TEXT NOT NULL,
+  route_id TEXT NOT NULL REFERENCES routes(id) ON DELETE CASCADE,
+  config TEXT NOT NULL,
+  active INTEGER NOT NULL DEFAULT 1,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX triggers_owner ON triggers(owner, created_at);
+CREATE INDEX triggers_route ON triggers(route_id);
+CREATE TABLE trigger_state (
+  trigger_id TEXT PRIMARY KEY REFERENCES triggers(id) ON DELETE CASCADE,
+  cursor TEXT,
+  fence INTEGER NOT NULL DEFAULT 0,
+  status TEXT NOT NULL DEFAULT '{}',
+  secrets TEXT NOT NULL DEFAULT '{}',
+  last_run_at INTEGER,
+  next_run_at INTEGER,
+  last_error TEXT,
+  events_emitted INTEGER NOT NULL DEFAULT 0,
+  updated_at INTEGER NOT NULL
+);
+`,
+  },
 ];

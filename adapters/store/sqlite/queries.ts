@@ -296,15 +296,39 @@ export function historyQueries(db: SqlClient) {
     },
     async tryLease(name: string, owner: string, ttlMs: number, now: number) {
       const r = await db.all(
-        `INSERT INTO leases (name, owner, until) VALUES (?, ?, ?)
-         ON CONFLICT(name) DO UPDATE SET owner = excluded.owner, until = excluded.until
+        `INSERT INTO leases (name, owner, until, fence) VALUES (?, ?, ?, 1)
+         ON CONFLICT(name) DO UPDATE SET owner = excluded.owner, until = excluded.until,
+           fence = CASE WHEN leases.owner = excluded.owner THEN leases.fence ELSE leases.fence + 1 END
          WHERE leases.until < ? OR leases.owner = excluded.owner RETURNING name`,
         [name, owner, now + ttlMs, now],
       );
       return r.length > 0;
     },
-    async releaseLease(name: string, owner: string) {
-      await db.run(`DELETE FROM leases WHERE name = ? AND owner = ?`, [name, owner]);
+    async releaseLease(name: string, owner: string, fence?: number) {
+      // The row stays (expired) so the fence keeps growing across holders.
+      await db.run(
+        `UPDATE leases SET until = 0 WHERE name = ? AND owner = ?${
+          fence == null ? "" : " AND fence = ?"
+        }`,
+        fence == null ? [name, owner] : [name, owner, fence],
+      );
+    },
+    async acquireLease(name: string, owner: string, ttlMs: number, now: number) {
+      const r = await db.all<{ fence: number }>(
+        `INSERT INTO leases (name, owner, until, fence) VALUES (?, ?, ?, 1)
+         ON CONFLICT(name) DO UPDATE SET owner = excluded.owner, until = excluded.until,
+           fence = leases.fence + 1
+         WHERE leases.until <= ? RETURNING fence`,
+        [name, owner, now + ttlMs, now],
+      );
+      return r.length ? Number(r[0].fence) : null;
+    },
+    async renewLease(name: string, owner: string, fence: number, ttlMs: number, now: number) {
+      const n = await db.run(
+        `UPDATE leases SET until = ? WHERE name = ? AND owner = ? AND fence = ?`,
+        [now + ttlMs, name, owner, fence],
+      );
+      return n > 0;
     },
     async purgeDelivered(olderThan: number) {
       // An event goes once every delivery of it is delivered or discarded and it is old enough;

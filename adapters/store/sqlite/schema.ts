@@ -1,4 +1,4 @@
-/** drizzle table definitions for the entity tables (mirrors migration 1). */
+/** drizzle table definitions for the entity tables (mirror migrations 1 and 3). */
 import { integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
 export const users = sqliteTable("users", {
@@ -33,5 +33,31 @@ export const routes = sqliteTable("routes", {
   active: integer("active", { mode: "boolean" }).notNull(),
   version: integer("version").notNull(),
   createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+export const triggers = sqliteTable("triggers", {
+  id: text("id").primaryKey(),
+  owner: text("owner").notNull(),
+  name: text("name").notNull(),
+  description: text("description"),
+  type: text("type").notNull(),
+  routeId: text("route_id").notNull(),
+  config: text("config", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+  active: integer("active", { mode: "boolean" }).notNull(),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+export const triggerState = sqliteTable("trigger_state", {
+  triggerId: text("trigger_id").primaryKey(),
+  cursor: text("cursor"),
+  fence: integer("fence").notNull(),
+  status: text("status", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+  secrets: text("secrets", { mode: "json" }).$type<Record<string, string>>().notNull(),
+  lastRunAt: integer("last_run_at"),
+  nextRunAt: integer("next_run_at"),
+  lastError: text("last_error"),
+  eventsEmitted: integer("events_emitted").notNull(),
   updatedAt: integer("updated_at").notNull(),
 });
