@@ -15,6 +15,7 @@ import { mountRoutes } from "./api/routes_routes.ts";
 import { mountEvents } from "./api/events_routes.ts";
 import { mountStats } from "./api/stats_routes.ts";
 import { mountMe } from "./api/me_routes.ts";
+import { mountTriggers } from "./api/triggers_routes.ts";
 import { mountHealth, mountSettings } from "./api/system_routes.ts";
 import { createRouteCache, type RouteCache } from "./ingress/route_cache.ts";
 import { webhookHandler } from "./ingress/webhook.ts";
@@ -104,6 +105,7 @@ export function createApp(deps: AppDeps): CreatedApp {
   mountUsers(app, deps);
   mountDestinations(app, deps);
   mountRoutes(app, deps);
+  mountTriggers(app, deps);
   mountEvents(app, deps);
   mountStats(app, deps);
   mountSettings(app, deps);

@@ -1,4 +1,15 @@
-import type { Clock, Envelope, Logger, Metrics, PublisherFactory, Sealer } from "./ports.ts";
+import type {
+  Clock,
+  Envelope,
+  Logger,
+  Metrics,
+  PollResult,
+  PublisherFactory,
+  Sealer,
+  SourceFactory,
+  SourceStatus,
+} from "./ports.ts";
+import type { Trigger } from "./model/trigger.ts";
 import type { AcceptResult, Store } from "./store.ts";
 import type { Planner } from "./delivery/planner.ts";
 import type { Api } from "./api/env.ts";
@@ -13,19 +24,28 @@ export interface AppDeps {
   clock: Clock;
   version: string;
   tokenTtlSeconds: number;
-  /** Destination types this node can deliver to; used to validate configs. */
+  /** Destination types this node can deliver to (the registry): the API's type list, config
+   * validation and OpenAPI schemas come from here. */
   publishers: Record<string, PublisherFactory>;
+  /** Trigger (source) types this node can run, the same way (adapters/sources/registry.ts). */
+  sources?: Record<string, SourceFactory>;
+  /** The node's trigger runtime: run a trigger once now; live state of those running here. */
+  triggers?: TriggerControl;
   /** Overrides for destinations owned by non-admin users (e.g. `file` confined to a folder). */
   tenantPublishers?: Record<string, PublisherFactory>;
-  /** Node defaults filled into a destination config before validation and use (e.g. the
-   * RABBITMQ_URL for a rabbitmq destination without `url`). */
-  configDefaults?(type: string, config: Record<string, unknown>): Record<string, unknown>;
+  /** Node defaults filled into a destination or trigger config before validation and use
+   * (e.g. the RABBITMQ_URL for a rabbitmq destination or trigger without `url`). */
+  configDefaults?(
+    type: string,
+    config: Record<string, unknown>,
+    kind?: "destination" | "trigger",
+  ): Record<string, unknown>;
   /** Routing and pipeline: used at ingest for inline routes and by the dry run. */
   planner: Planner;
   /** Durable accept (group commit). Resolves only after the events are committed. */
   accept(events: Envelope[]): Promise<AcceptResult>;
-  /** Called after a route or destination changes, so caches drop it. */
-  changed(kind: "route" | "destination", id: string): void;
+  /** Called after a route, destination or trigger changes, so caches and runners follow. */
+  changed(kind: "route" | "destination" | "trigger", id: string): void;
   /** Nudges the processor/dispatcher after work was added. */
   wake(): void;
   ingest: {
@@ -50,4 +70,17 @@ export interface AppDeps {
    * `mount` adds their routes to the app, which it may call in-process for the API.
    */
   ui?: { mount(app: Api): void };
+}
+
+export interface TriggerControl {
+  /** Throws an error with `status` (400/409/502), `code` and a message when it cannot run. */
+  runNow(t: Trigger): Promise<PollResult>;
+  live(id: string):
+    | {
+      status: SourceStatus;
+      lastRunAt: number | null;
+      nextRunAt: number | null;
+      lastError: string | null;
+    }
+    | undefined;
 }

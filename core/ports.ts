@@ -102,7 +102,10 @@ export interface PublisherContext extends Outbound {
 
 export interface PublisherFactory<C = unknown> {
   type: string;
-  /** zod schema for the destination config; parse errors name the field. */
+  /** The config's zod schema: the OpenAPI document and `GET /api/destinations/types`
+   * describe the type with it. */
+  schema?: z.ZodType;
+  /** Parses and validates the destination config; parse errors name the field. */
   parseConfig(config: unknown): C;
   create(config: C, ctx: PublisherContext): Publisher;
 }
@@ -187,6 +190,11 @@ export interface SourceCursor {
   set(value: string): Promise<void>;
 }
 
+export interface SourceSecrets {
+  get(name: string): Promise<string | null>;
+  set(name: string, value: string): Promise<void>;
+}
+
 /** Live state shown on the trigger (`GET /api/triggers/{id}` -> `status`). */
 export interface SourceStatus {
   state?: "starting" | "connected" | "idle" | "polling" | "reconnecting" | "error" | "stopped";
@@ -203,6 +211,9 @@ export interface SourceContext {
    * the store refuses them. Batch: one call for many messages, one commit. */
   emit(events: SourceEvent[]): Promise<EmitResult>;
   cursor: SourceCursor;
+  /** Values the source must keep across restarts that are secrets (a refresh token the
+   * OAuth2 server rotated): sealed at rest, never shown. Set by the trigger runtime. */
+  secrets?: SourceSecrets;
   /** Merges into the trigger's live status (cheap; call freely). */
   report(status: SourceStatus): void;
   /** Every connection the source makes goes through here (the address guard). */

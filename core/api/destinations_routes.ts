@@ -1,6 +1,6 @@
 /** GET|POST /api/destinations, GET|PUT|DELETE /api/destinations/{id}; secrets sealed, masked. */
 import { createRoute, z } from "@hono/zod-openapi";
-import { ApiError, describeZodError, notFound } from "./errors.ts";
+import { ApiError, describeConfigError, notFound } from "./errors.ts";
 import { Any, body, errors, idParam, json, security } from "./openapi_helpers.ts";
 import type { Mount } from "./env.ts";
 import type { AppDeps } from "../app_deps.ts";
@@ -11,6 +11,7 @@ import type { Role } from "../model/user.ts";
 import { newId } from "../model/ids.ts";
 import { findSecretPaths } from "../model/secret_fields.ts";
 import { keepMaskedPaths, maskPaths, openPaths, sealPaths } from "../crypto/seal_fields.ts";
+import { registerConfigSchemas, typeList } from "./config_schemas.ts";
 
 /** Paths of every sealed string: a sealed URL no longer looks like a URL with a password. */
 function sealedPaths(
@@ -72,27 +73,28 @@ async function sealedConfig(
   try {
     factory.parseConfig(deps.configDefaults?.(b.type, config) ?? config);
   } catch (e) {
-    const msg = e instanceof z.ZodError ? describeZodError(e, "config") : configMessage(e);
-    throw new ApiError(400, "invalid_body", msg);
+    throw new ApiError(400, "invalid_body", describeConfigError(e));
   }
   return await sealPaths(config, findSecretPaths(config), deps.sealer);
 }
 
-/**
- * Publishers' parseConfig throws `<type> config: url: ...; headers.x: ...`; the API names each
- * field from the body's root instead: `config.url: ...; config.headers.x: ...`.
- */
-function configMessage(e: unknown): string {
-  const text = e instanceof Error ? e.message : String(e);
-  const m = text.match(/^[\w-]+ config: ([\s\S]*)$/);
-  if (!m) return `config: ${text}`;
-  return m[1].split("; ").map((part) =>
-    part.startsWith("(config)") ? `config${part.slice(8)}` : `config.${part}`
-  ).join("; ");
-}
-
 export const mountDestinations: Mount = (app, deps) => {
   const Dest = Any.openapi("Destination");
+  const requestBody = destinationBody.openapi("DestinationRequest", {
+    oneOf: registerConfigSchemas(app, "DestinationConfig", deps.publishers),
+  } as never);
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/api/destinations/types",
+      tags: ["destinations"],
+      summary: "Destination types this node delivers to, each with its config's JSON Schema",
+      security,
+      responses: { 200: json(Any) },
+    }),
+    (c) => c.json(typeList(deps.publishers), 200),
+  );
 
   app.openapi(
     createRoute({
@@ -118,7 +120,7 @@ export const mountDestinations: Mount = (app, deps) => {
       path: "/api/destinations",
       tags: ["destinations"],
       security,
-      request: body(destinationBody),
+      request: body(requestBody),
       responses: { 201: json(Dest), 400: errors[400] },
     }),
     async (c) => {
@@ -163,7 +165,7 @@ export const mountDestinations: Mount = (app, deps) => {
       path: "/api/destinations/{id}",
       tags: ["destinations"],
       security,
-      request: { params: idParam, ...body(destinationBody) },
+      request: { params: idParam, ...body(requestBody) },
       responses: { 200: json(Dest), 400: errors[400], 404: errors[404] },
     }),
     async (c) => {

@@ -1,7 +1,7 @@
 /** The one error shape of the API: `{"error": {"code", "message"}}` with the right status. */
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import type { z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 
 export class ApiError extends Error {
   constructor(
@@ -33,3 +33,17 @@ export function describeZodError(err: z.ZodError, prefix = ""): string {
 
 export const notFound = (what: string, id: string) =>
   new ApiError(404, "not_found", `${what} ${id} not found`);
+
+/**
+ * A config's parse error named from the body's root: a ZodError's issues as `config.url: ...`,
+ * and an adapter's `<type> config: url: ...; headers.x: ...` as `config.url: ...; config.headers.x`.
+ */
+export function describeConfigError(e: unknown): string {
+  if (e instanceof z.ZodError) return describeZodError(e, "config");
+  const text = e instanceof Error ? e.message : String(e);
+  const m = text.match(/^[\w-]+ config: ([\s\S]*)$/);
+  if (!m) return `config: ${text}`;
+  return m[1].split("; ").map((part) =>
+    part.startsWith("(config)") ? `config${part.slice(8)}` : `config.${part}`
+  ).join("; ");
+}

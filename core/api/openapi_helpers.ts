@@ -15,6 +15,8 @@ export const errors = {
   401: err("Missing or invalid token"),
   403: err("Forbidden, or the password must be changed first"),
   404: err("Not found (also for another tenant's id)"),
+  409: err("Conflict with the current state (e.g. the trigger runs on another node)"),
+  502: err("The upstream the request depends on failed (e.g. the trigger's poll)"),
 };
 
 export function json<T extends z.ZodType>(schema: T, description = "OK") {

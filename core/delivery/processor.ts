@@ -23,6 +23,9 @@ export interface ProcessorDeps {
   onDeliveries?: () => void;
   /** How often due aggregates are looked for. */
   flushEveryMs?: number;
+  /** True while this node holds the aggregate-flush job (the node's coordinator); without
+   * it, a lease in the store. */
+  flushLease?: () => Promise<boolean>;
 }
 
 function hasAggregate(r: Route): boolean {
@@ -64,7 +67,10 @@ export function createProcessor(deps: ProcessorDeps) {
   async function flushAggregates(now: number): Promise<number> {
     if (!deps.planner.flushDue || now - lastFlush < (deps.flushEveryMs ?? 1000)) return 0;
     lastFlush = now;
-    if (!(await deps.store.tryLease("aggregate-flush", deps.owner, 30_000, now))) return 0;
+    const mine = deps.flushLease
+      ? await deps.flushLease()
+      : await deps.store.tryLease("aggregate-flush", deps.owner, 30_000, now);
+    if (!mine) return 0;
     if (!routesWithState || now - routesWithState.at > 5000) {
       routesWithState = {
         at: now,

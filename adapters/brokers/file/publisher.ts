@@ -10,7 +10,7 @@ import { dirname } from "node:path";
 import type { Outgoing, Publisher, PublisherFactory, PublishResult } from "../../../core/ports.ts";
 import { errorMessage, failAll } from "../errors.ts";
 import { encodeRecords } from "../log/record.ts";
-import { type FileConfig, parseFileConfig } from "./config.ts";
+import { type FileConfig, fileConfigSchema, parseFileConfig } from "./config.ts";
 
 class FilePublisher implements Publisher {
   #file: Deno.FsFile | null = null;
@@ -71,6 +71,7 @@ export function createFilePublisherFactory(opts: { root?: string } = {}): Publis
 > {
   return {
     type: "file",
+    schema: fileConfigSchema,
     parseConfig: (input) => parseFileConfig(input, opts.root),
     create: (config) => new FilePublisher(config),
   };

@@ -16,7 +16,13 @@ import type {
 } from "../../../core/ports.ts";
 import { isForbiddenAddressError } from "../../../core/net/forbidden_address_error.ts";
 import { errorMessage, failure } from "../errors.ts";
-import { type HttpConfig, parseHttpConfig, RESERVED_HEADERS, secretKeyBytes } from "./config.ts";
+import {
+  type HttpConfig,
+  httpConfigSchema,
+  parseHttpConfig,
+  RESERVED_HEADERS,
+  secretKeyBytes,
+} from "./config.ts";
 import { importSigningKey, signWebhook } from "../../../core/verify/standard_webhooks_sign.ts";
 
 const HOP_BY_HOP = new Set([
@@ -168,6 +174,7 @@ function describeNetworkError(e: unknown): string {
 
 export const httpPublisherFactory: PublisherFactory<HttpConfig> = {
   type: "http",
+  schema: httpConfigSchema,
   parseConfig: parseHttpConfig,
   create: (config, ctx) => new HttpPublisher(config, ctx),
 };

@@ -25,7 +25,7 @@ import type {
   PublishResult,
 } from "../../../core/ports.ts";
 import { bounded, errorMessage, failure, hostOf, PublishError, Reconnector } from "../errors.ts";
-import { type KafkaConfig, parseKafkaConfig } from "./config.ts";
+import { type KafkaConfig, kafkaConfigSchema, parseKafkaConfig } from "./config.ts";
 import { compileKey, type KeyFn } from "./key.ts";
 import { guardedSocketFactory } from "./socket.ts";
 
@@ -255,6 +255,7 @@ export class KafkaPublisher implements Publisher {
 
 export const kafkaPublisherFactory: PublisherFactory<KafkaConfig> = {
   type: "kafka",
+  schema: kafkaConfigSchema,
   parseConfig: parseKafkaConfig,
   create: (config, ctx) => new KafkaPublisher(config, ctx),
 };

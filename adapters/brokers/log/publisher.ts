@@ -5,7 +5,7 @@
  */
 import type { Outgoing, Publisher, PublisherFactory, PublishResult } from "../../../core/ports.ts";
 import { errorMessage, failAll } from "../errors.ts";
-import { type LogConfig, parseLogConfig } from "./config.ts";
+import { type LogConfig, logConfigSchema, parseLogConfig } from "./config.ts";
 import { encodeRecords } from "./record.ts";
 
 /** Where the lines go; stdout unless a test passes its own. */
@@ -47,6 +47,7 @@ export class LogPublisher implements Publisher {
 
 export const logPublisherFactory: PublisherFactory<LogConfig> = {
   type: "log",
+  schema: logConfigSchema,
   parseConfig: parseLogConfig,
   create: (config) => new LogPublisher(config),
 };

@@ -23,7 +23,7 @@ import type {
   PublisherFactory,
   PublishResult,
 } from "../../../core/ports.ts";
-import { parsePubsubConfig, type PubsubConfig } from "./config.ts";
+import { parsePubsubConfig, type PubsubConfig, pubsubConfigSchema } from "./config.ts";
 
 const PERMANENT_CODES = new Map([
   [3, "INVALID_ARGUMENT"],
@@ -200,6 +200,7 @@ function fail(error: string, permanent: boolean): PublishResult {
 
 export const pubsubPublisherFactory: PublisherFactory<PubsubConfig> = {
   type: "pubsub",
+  schema: pubsubConfigSchema,
   parseConfig: parsePubsubConfig,
   create: (config, ctx) => new PubsubPublisher(config, ctx),
 };

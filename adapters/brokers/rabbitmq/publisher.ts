@@ -35,7 +35,7 @@ import {
   Reconnector,
   toResult,
 } from "../errors.ts";
-import { parseRabbitmqConfig, type RabbitmqConfig } from "./config.ts";
+import { parseRabbitmqConfig, type RabbitmqConfig, rabbitmqConfigSchema } from "./config.ts";
 
 /** Permanent when the broker's reply code or text says the config/target is wrong. */
 export function classifyRabbitmq(e: unknown): boolean {
@@ -362,6 +362,7 @@ export class RabbitmqPublisher implements Publisher {
 
 export const rabbitmqPublisherFactory: PublisherFactory<RabbitmqConfig> = {
   type: "rabbitmq",
+  schema: rabbitmqConfigSchema,
   parseConfig: parseRabbitmqConfig,
   create: (config, ctx) => new RabbitmqPublisher(config, ctx),
 };

@@ -24,7 +24,7 @@ import type {
   PublishResult,
 } from "../../../core/ports.ts";
 import { bounded, errorMessage, failure, hostOf, PublishError, Reconnector } from "../errors.ts";
-import { parseRedisConfig, type RedisConfig } from "./config.ts";
+import { parseRedisConfig, type RedisConfig, redisConfigSchema } from "./config.ts";
 
 const PERMANENT =
   /^(WRONGPASS|NOAUTH|NOPERM|WRONGTYPE)\b|^ERR (AUTH|syntax|wrong number|invalid password|unknown command|Client sent AUTH)/i;
@@ -219,6 +219,7 @@ export class RedisPublisher implements Publisher {
 
 export const redisPublisherFactory: PublisherFactory<RedisConfig> = {
   type: "redis",
+  schema: redisConfigSchema,
   parseConfig: parseRedisConfig,
   create: (config, ctx) => new RedisPublisher(config, ctx),
 };

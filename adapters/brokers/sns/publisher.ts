@@ -21,7 +21,13 @@ import {
 import type { PublisherContext, PublisherFactory } from "../../../core/ports.ts";
 import { clientOptions } from "../sqs/aws.ts";
 import { AwsBatchPublisher } from "../sqs/batch_publisher.ts";
-import { isFifoTopic, parseSnsConfig, regionOfTopicArn, type SnsConfig } from "./config.ts";
+import {
+  isFifoTopic,
+  parseSnsConfig,
+  regionOfTopicArn,
+  type SnsConfig,
+  snsConfigSchema,
+} from "./config.ts";
 
 /** The part of SNSClient the publisher uses (tests may pass a stand-in). */
 export interface SnsClientLike {
@@ -64,6 +70,7 @@ export class SnsPublisher extends AwsBatchPublisher<PublishBatchRequestEntry, Sn
 
 export const snsPublisherFactory: PublisherFactory<SnsConfig> = {
   type: "sns",
+  schema: snsConfigSchema,
   parseConfig: parseSnsConfig,
   create: (config, ctx) => new SnsPublisher(config, ctx),
 };

@@ -22,7 +22,13 @@ import {
 import type { PublisherContext, PublisherFactory } from "../../../core/ports.ts";
 import { clientOptions } from "./aws.ts";
 import { AwsBatchPublisher } from "./batch_publisher.ts";
-import { isFifoQueue, parseSqsConfig, regionOfQueueUrl, type SqsConfig } from "./config.ts";
+import {
+  isFifoQueue,
+  parseSqsConfig,
+  regionOfQueueUrl,
+  type SqsConfig,
+  sqsConfigSchema,
+} from "./config.ts";
 
 /** The part of SQSClient the publisher uses (tests may pass a stand-in). */
 export interface SqsClientLike {
@@ -62,6 +68,7 @@ export class SqsPublisher extends AwsBatchPublisher<SendMessageBatchRequestEntry
 
 export const sqsPublisherFactory: PublisherFactory<SqsConfig> = {
   type: "sqs",
+  schema: sqsConfigSchema,
   parseConfig: parseSqsConfig,
   create: (config, ctx) => new SqsPublisher(config, ctx),
 };
