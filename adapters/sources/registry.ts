@@ -5,12 +5,14 @@
  * against the real server.
  */
 import type { SourceFactory } from "../../core/ports.ts";
-import { imapSourceFactory } from "./imap/source.ts";
 import { caldavSourceFactory } from "./caldav/source.ts";
 import { carddavSourceFactory } from "./carddav/source.ts";
+import { imapSourceFactory } from "./imap/source.ts";
+import { scheduleSourceFactory } from "./schedule/source.ts";
 
 export const SOURCES: Record<string, SourceFactory> = {
-  imap: imapSourceFactory as SourceFactory,
   caldav: caldavSourceFactory as SourceFactory,
   carddav: carddavSourceFactory as SourceFactory,
+  imap: imapSourceFactory as SourceFactory,
+  schedule: scheduleSourceFactory as SourceFactory,
 };

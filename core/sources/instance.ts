@@ -39,7 +39,7 @@ export interface InstanceLease {
   validUntil(): number;
 }
 
-/** Longest wait between two looks at a polled source's nextRunAt (clock jumps, long sleeps). */
+/** Longest single timer while waiting for a due time (the clock is looked at again after). */
 const MAX_SLEEP_MS = 60_000;
 
 export class TriggerInstance {
@@ -267,10 +267,12 @@ export class TriggerInstance {
         await new Promise<void>((r) => (this.#wake = r));
         continue;
       }
-      if (next > now) {
-        await sleep(Math.min(next - now, MAX_SLEEP_MS), signal);
-        continue; // look again: the clock may have jumped, or a manual run moved lastRunAt
+      // Wait for this due time without asking again: asked later, a source counting from
+      // "now" would answer the slot after it.
+      while (!signal.aborted && this.#deps.clock.now() < next) {
+        await sleep(Math.min(next - this.#deps.clock.now(), MAX_SLEEP_MS), signal);
       }
+      if (signal.aborted) break;
       await this.#withLock(() => this.#poll()).catch(() => {});
     }
   }

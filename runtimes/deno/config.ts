@@ -15,6 +15,11 @@ export interface NodeConfig {
   encryptionKey?: string;
   logLevel: "debug" | "info" | "warn" | "error";
   redisAddress?: string;
+  redisPassword?: string;
+  /** Deno KV for coordination (a file path, or a KV Connect URL). */
+  kvPath?: string;
+  /** Lease period of triggers and jobs; a dead node's triggers move after about this. */
+  leaseMs: number;
   rabbitmqUrl?: string;
   allowPrivateNetworks: boolean;
   maxBodyBytes: number;
@@ -79,6 +84,9 @@ export const CONFIG_VARIABLES = new Set([
   "ENCRYPTION_KEY",
   "LOG_LEVEL",
   "REDIS_ADDRESS",
+  "REDIS_PASSWORD",
+  "KV_PATH",
+  "LEASE_MS",
   "RABBITMQ_URL",
   "ALLOW_PRIVATE_NETWORKS",
   "MAX_BODY_BYTES",
@@ -191,6 +199,9 @@ export function loadConfig(env: Source): NodeConfig {
     encryptionKey: env.ENCRYPTION_KEY || undefined,
     logLevel: oneOf(env, "LOG_LEVEL", "info", ["debug", "info", "warn", "error"] as const),
     redisAddress: env.REDIS_ADDRESS || undefined,
+    redisPassword: env.REDIS_PASSWORD || undefined,
+    kvPath: env.KV_PATH || undefined,
+    leaseMs: int(env, "LEASE_MS", 15_000, 500, 600_000),
     rabbitmqUrl: env.RABBITMQ_URL || undefined,
     allowPrivateNetworks: bool(env, "ALLOW_PRIVATE_NETWORKS", false),
     maxBodyBytes: int(env, "MAX_BODY_BYTES", 1024 * 1024, 1, 64 * 1024 * 1024),

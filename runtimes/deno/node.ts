@@ -1,7 +1,7 @@
 /**
  * The full node: store, keys, the core app on Deno.serve, the processor and dispatcher loops,
- * retention, and a clean shutdown (stop accepting, finish in-flight requests, drain the group
- * commit, close publishers and the store).
+ * the trigger runner, retention, and a clean shutdown (stop accepting, stop the triggers,
+ * finish in-flight requests, drain the group commit, close publishers and the store).
  */
 import { createApp } from "../../core/app.ts";
 import type { AppDeps } from "../../core/app_deps.ts";
@@ -21,6 +21,11 @@ import { createFilePublisherFactory } from "../../adapters/brokers/file/publishe
 import type { Store } from "../../core/store.ts";
 import { openStoreAsync } from "../../adapters/store/sqlite/store.ts";
 import { PUBLISHERS } from "../../adapters/brokers/registry.ts";
+import { SOURCES } from "../../adapters/sources/registry.ts";
+import { createTriggerRunner } from "../../core/sources/runner.ts";
+import { jobLease } from "../../core/sources/job_lease.ts";
+import { openCoordinator } from "./coordinator.ts";
+import { everyMinute } from "./maintenance.ts";
 import { createGuardedFetch } from "./guarded_fetch.ts";
 import type { NodeConfig } from "./config.ts";
 import { loadKeys } from "./keys.ts";
@@ -126,20 +131,19 @@ export async function startNode(
     file: createFilePublisherFactory({ root: `${cfg.dataDir}/files` }) as PublisherFactory,
   };
   const breakers = createCircuitBreakers();
+  // One rule for destinations and triggers: a rabbitmq one without `url` uses RABBITMQ_URL.
   const configDefaults = (type: string, config: Record<string, unknown>) =>
     type === "rabbitmq" && !config.url && cfg.rabbitmqUrl
       ? { ...config, url: cfg.rabbitmqUrl }
       : config;
+  const coordinator = await openCoordinator(cfg, store, log);
   const pool = createPublisherPool({
     store,
     sealer,
     factories: PUBLISHERS,
     tenantFactories: tenantPublishers,
     context,
-    defaults: (type, config) =>
-      type === "rabbitmq" && !config.url && cfg.rabbitmqUrl
-        ? { ...config, url: cfg.rabbitmqUrl }
-        : config,
+    defaults: configDefaults,
   });
   const planner = opts.planner ?? createRoutePlanner({
     fetch: tenantFetch,
@@ -184,6 +188,7 @@ export async function startNode(
     owner,
     leaseMs: cfg.publishTimeoutMs,
     onDeliveries: () => dispatchLoop.wake(),
+    flushLease: jobLease(coordinator, "aggregate-flush", owner, 30_000),
   });
   const processLoop = startLoop("processor", () => processor.runOnce(), {
     idleMs: 250,
@@ -195,16 +200,38 @@ export async function startNode(
     onCommitted: () => (processLoop.wake(), dispatchLoop.wake()),
   });
 
-  const retention = setInterval(async () => {
-    try {
-      if (!(await store.tryLease("retention", owner, 10 * 60_000, Date.now()))) return;
-      const days = Number((await store.getSettings()).retention_days ?? cfg.retentionDays);
-      const n = await store.purgeDelivered(Date.now() - days * 86400_000);
-      if (n) log.info("retention removed delivered events", { count: n });
-    } catch (e) {
-      log.error("retention failed", { error: String(e) });
-    }
-  }, 60_000);
+  const triggers = createTriggerRunner({
+    store,
+    sealer,
+    sources: SOURCES,
+    coordinator,
+    accept: (events) => committer.accept(events),
+    outbound: (role) => context(role),
+    configDefaults,
+    log,
+    metrics,
+    clock,
+    nodeId: owner,
+    leaseMs: cfg.leaseMs,
+  });
+
+  const retentionLease = jobLease(coordinator, "retention", owner, 10 * 60_000);
+  const maintenance = new AbortController();
+  const retentionDriver = everyMinute(
+    "event-router retention",
+    async () => {
+      try {
+        if (!(await retentionLease())) return;
+        const days = Number((await store.getSettings()).retention_days ?? cfg.retentionDays);
+        const n = await store.purgeDelivered(Date.now() - days * 86400_000);
+        if (n) log.info("retention removed delivered events", { count: n });
+      } catch (e) {
+        log.error("retention failed", { error: String(e) });
+      }
+    },
+    maintenance.signal,
+    log,
+  );
 
   const deps: AppDeps = {
     store,
@@ -218,11 +245,14 @@ export async function startNode(
     planner,
     publishers: PUBLISHERS,
     tenantPublishers,
+    sources: SOURCES,
+    triggers,
     configDefaults,
     accept: (events) => committer.accept(events),
     changed(kind, id) {
       if (kind === "destination") pool.invalidate(id);
-      else processor.invalidate(id);
+      else if (kind === "route") (processor.invalidate(id), triggers.changed());
+      else triggers.changed();
     },
     wake() {
       processLoop.wake();
@@ -255,14 +285,24 @@ export async function startNode(
     return app.fetch(req, { remoteAddr: addr.hostname, trustProxy: cfg.trustProxy });
   });
   const url = await ready;
-  log.info("event router listening", { url, node: owner, store: store.kind, version: VERSION });
+  triggers.start();
+  log.info("event router listening", {
+    url,
+    node: owner,
+    store: store.kind,
+    coordinator: coordinator.kind,
+    maintenance: retentionDriver,
+    version: VERSION,
+  });
   opts.onListen?.(url);
 
   let stopping: Promise<void> | null = null;
   const stop = () =>
     stopping ??= (async () => {
       log.info("shutting down: finishing in-flight requests");
-      clearInterval(retention);
+      maintenance.abort();
+      // Triggers first: their last emits still reach the group commit drained below.
+      await triggers.stop();
       await server.shutdown();
       await committer.drain();
       const gc = committer.stats();
@@ -274,6 +314,7 @@ export async function startNode(
       abort.abort();
       await Promise.allSettled([processLoop.done, dispatchLoop.done]);
       await pool.closeAll();
+      await coordinator.close?.().catch(() => {});
       await tenantFetch.close();
       await adminFetch.close();
       await store.close();

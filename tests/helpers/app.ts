@@ -12,6 +12,9 @@ import type { Metrics } from "../../core/ports.ts";
 import type { Store } from "../../core/store.ts";
 import { openStore } from "../../adapters/store/sqlite/store.ts";
 import { PUBLISHERS } from "../../adapters/brokers/registry.ts";
+import { SOURCES } from "../../adapters/sources/registry.ts";
+import { storeCoordinator } from "../../adapters/coordination/store.ts";
+import { createTriggerRunner } from "../../core/sources/runner.ts";
 import { createPipelinePlanner } from "../../core/delivery/pipeline_planner.ts";
 import { MemoryState } from "../../core/pipeline/memory_state.ts";
 import { ensureAdmin } from "../../runtimes/deno/node.ts";
@@ -64,11 +67,26 @@ export async function harness(overrides: Partial<AppDeps> = {}): Promise<Harness
   await ensureAdmin(store);
   const metrics = nullMetrics();
   const committer = createGroupCommitter((e) => store.accept(e));
+  const sealer = createSealer(crypto.getRandomValues(new Uint8Array(32)));
+  const log = createLogger("error");
+  // The real trigger runtime over the same store, not started: POST /run takes the lease and
+  // runs the trigger once here, as on a node where it is not running yet.
+  const triggers = createTriggerRunner({
+    store,
+    sealer,
+    sources: overrides.sources ?? SOURCES,
+    coordinator: storeCoordinator(store),
+    accept: (e) => committer.accept(e),
+    outbound: () => ({ fetch, checkHost: () => Promise.resolve() }),
+    log,
+    clock: { now: () => Date.now() },
+    nodeId: "test-node",
+  });
   const deps: AppDeps = {
     store,
-    sealer: createSealer(crypto.getRandomValues(new Uint8Array(32))),
+    sealer,
     jwtSecret: crypto.getRandomValues(new Uint8Array(32)),
-    log: createLogger("error"),
+    log,
     metrics,
     clock: { now: () => Date.now() },
     version: "test",
@@ -79,6 +97,8 @@ export async function harness(overrides: Partial<AppDeps> = {}): Promise<Harness
       now: () => Date.now(),
     }),
     publishers: PUBLISHERS,
+    sources: SOURCES,
+    triggers,
     accept: (e) => committer.accept(e),
     changed: () => {},
     wake: () => {},
@@ -144,6 +164,7 @@ export async function harness(overrides: Partial<AppDeps> = {}): Promise<Harness
       return { token: await login(name, "tenant-pass-1"), id };
     },
     async close() {
+      await triggers.stop();
       await committer.drain();
       await store.close();
     },
