@@ -71,19 +71,17 @@ const provider = new Provider(issuer, {
   // The server rotates refresh tokens, as many real ones do: a client must keep the new one.
   rotateRefreshToken: true,
   ttl: {
-    AccessToken: (ctx, token, c) => ttlFor(c ?? ctx?.oidc?.client),
-    ClientCredentials: (ctx, token, c) => ttlFor(c ?? ctx?.oidc?.client),
+    AccessToken: (ctx, _token, c) => ttlFor(c ?? ctx?.oidc?.client),
+    ClientCredentials: (ctx, _token, c) => ttlFor(c ?? ctx?.oidc?.client),
     RefreshToken: 14 * 86400,
     Grant: 14 * 86400,
   },
-  findAccount: (ctx, sub) => ({
+  findAccount: (_ctx, sub) => ({
     accountId: sub,
     claims: () => ({ sub, email: `${sub}@example.test`, email_verified: true }),
   }),
-  // Introspection answers say who the token is for (Dovecot reads `username`).
-  extraTokenClaims: () => undefined,
 });
-provider.on("server_error", (ctx, err) => console.error("server_error", err));
+provider.on("server_error", (_ctx, err) => console.error("server_error", err));
 
 /** POST /test/tokens {sub, client_id?, scope?}: a user's access + refresh token. */
 async function mintTokens(body) {
