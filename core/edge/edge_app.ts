@@ -6,14 +6,16 @@
  */
 import type { Clock, Envelope, Logger, Metrics } from "../ports.ts";
 import { type ConnInfo, createIngress } from "../ingress/ingress.ts";
+import { createGroupCommitter } from "../ingress/group_commit.ts";
 import type { EdgeConfig } from "./edge_config.ts";
 import type { EdgeRoutes } from "./route_sync.ts";
 
 export interface EdgeAppOptions {
   config: EdgeConfig;
   routes: EdgeRoutes;
-  /** Resolves once the event is in the platform's durable buffer. */
-  accept(event: Envelope): Promise<void>;
+  /** Resolves once the events are in the platform's durable buffer. Concurrent requests
+   * share one call (group commit, as on the full node): one KV or storage write for many. */
+  accept(events: Envelope[]): Promise<void>;
   /** The largest body the buffer holds (KV and Durable Object values are bounded). */
   platformMaxBodyBytes: number;
   log: Logger;
@@ -24,10 +26,14 @@ export interface EdgeAppOptions {
 }
 
 export function createEdgeApp(opts: EdgeAppOptions) {
+  const committer = createGroupCommitter(async (events) => {
+    await opts.accept(events);
+    return { duplicates: new Map() };
+  }, { maxBatch: 200 });
   const ingress = createIngress({
     lookup: (path) => opts.routes.lookup(path),
     accept: async (_route, event) => {
-      await opts.accept(event);
+      await committer.accept([event]);
       return { kind: "accepted" };
     },
     limits: () => opts.routes.limits(),

@@ -12,6 +12,10 @@ import type { DurableObjectStorage } from "./types.ts";
 const MAX_KEYS = 128;
 const ROUTE_PART = 100_000;
 
+/** A view is stored with its whole underlying buffer: keep only the body's own bytes. */
+const own = (b: Uint8Array) =>
+  b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b : b.slice();
+
 const key = (e: Pick<Envelope, "id" | "receivedAt">) =>
   `ev:${String(e.receivedAt).padStart(15, "0")}:${e.id}`;
 
@@ -20,7 +24,9 @@ export function createDoBuffer(storage: DurableObjectStorage): EdgeBuffer {
     async put(events) {
       for (let i = 0; i < events.length; i += MAX_KEYS) {
         await storage.put(
-          Object.fromEntries(events.slice(i, i + MAX_KEYS).map((e) => [key(e), e])),
+          Object.fromEntries(
+            events.slice(i, i + MAX_KEYS).map((e) => [key(e), { ...e, body: own(e.body) }]),
+          ),
         );
       }
     },

@@ -101,8 +101,8 @@ export class EdgeBuffer {
     const app = createEdgeApp({
       config,
       routes,
-      accept: async (event) => {
-        await buffer.put([event]);
+      accept: async (events) => {
+        await buffer.put(events);
         if (!this.#alarmPending) {
           this.#alarmPending = true;
           await storage.setAlarm(Date.now());

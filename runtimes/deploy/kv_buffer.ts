@@ -19,6 +19,23 @@ export interface DrainMessage {
 }
 export const DRAIN: DrainMessage = { kind: "edge-drain" };
 
+/** The bytes in a buffer of their own: a view is stored with its whole underlying buffer
+ * (a request body is often a view into a larger read buffer). */
+export function own(bytes: Uint8Array): Uint8Array {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+    ? bytes
+    : bytes.slice();
+}
+
+/** What one commit may carry besides the message, with room to spare. */
+const COMMIT_BYTES = 760 * 1024;
+
+function headerBytes(e: Envelope): number {
+  let n = e.path.length + e.query.length + e.ip.length + (e.dedupKey?.length ?? 0);
+  for (const k in e.headers) n += k.length + e.headers[k].length + 8;
+  return n;
+}
+
 type Stored = Omit<Envelope, "body"> & { body: Uint8Array | null; parts: number };
 
 const key = (e: Pick<Envelope, "id" | "receivedAt">) => [...EVENTS, e.receivedAt, e.id];
@@ -26,18 +43,32 @@ const key = (e: Pick<Envelope, "id" | "receivedAt">) => [...EVENTS, e.receivedAt
 export function createKvBuffer(kv: Deno.Kv): EdgeBuffer {
   return {
     async put(events) {
-      const op = kv.atomic();
+      // one atomic commit per group of events that fits Deno KV's limits (800 KiB, 1000
+      // mutations), each with its wake-up message
+      let op = kv.atomic();
+      let bytes = 0, mutations = 0;
+      const commit = async () => {
+        op.enqueue(DRAIN);
+        const r = await op.commit();
+        if (!r.ok) throw new Error("Deno KV refused the commit");
+      };
       for (const e of events) {
         const inline = e.body.byteLength <= PART;
         const parts = inline ? 0 : Math.ceil(e.body.byteLength / PART);
-        op.set(key(e), { ...e, body: inline ? e.body : null, parts } satisfies Stored);
-        for (let i = 0; i < parts; i++) {
-          op.set([...BODIES, e.id, i], e.body.subarray(i * PART, (i + 1) * PART));
+        const size = e.body.byteLength + headerBytes(e) + 512;
+        if (mutations > 0 && (bytes + size > COMMIT_BYTES || mutations + parts + 1 > 900)) {
+          await commit();
+          op = kv.atomic();
+          bytes = mutations = 0;
         }
+        op.set(key(e), { ...e, body: inline ? own(e.body) : null, parts } satisfies Stored);
+        for (let i = 0; i < parts; i++) {
+          op.set([...BODIES, e.id, i], e.body.slice(i * PART, (i + 1) * PART));
+        }
+        bytes += size;
+        mutations += parts + 1;
       }
-      op.enqueue(DRAIN);
-      const r = await op.commit();
-      if (!r.ok) throw new Error("Deno KV refused the commit");
+      await commit();
     },
     async list(limit) {
       const out: Envelope[] = [];

@@ -83,7 +83,7 @@ kv.listenQueue(async (msg: DrainMessage) => {
 const app = createEdgeApp({
   config,
   routes,
-  accept: (event) => buffer.put([event]),
+  accept: (events) => buffer.put(events),
   platformMaxBodyBytes: KV_MAX_BODY_BYTES,
   log,
   clock,

@@ -6,6 +6,8 @@
  *   verified  the same with GitHub-style HMAC verification on the route
  *   e2e       ingest with an HTTP destination: requests/s at the door plus delivered/s at a sink
  * Prints a table and writes JSON to bench/results/. `--quick` runs 3 s per scenario (CI smoke).
+ * `--edge` runs tests/bench/edge.ts instead: each edge runtime against the same runtime
+ * serving a bare 202.
  * `--brokers[=rabbitmq,kafka,...]` adds tests/bench/brokers.ts (raw client vs router per broker,
  * about 2-3 minutes more, so not in a plain run).
  */
@@ -14,6 +16,7 @@ import { startSink } from "../helpers/sink.ts";
 import { benchPipeline } from "../unit/pipeline/pipeline_bench.ts";
 import { hmacHex } from "../helpers/sign.ts";
 import { runBrokerBench, wantsBrokers } from "./brokers.ts";
+import { runEdgeBench } from "./edge.ts";
 
 const quick = Deno.args.includes("--quick");
 const seconds = Number(
@@ -177,7 +180,20 @@ async function ingestPair(): Promise<{ plain: WrkResult; verified: WrkResult }> 
   }
 }
 
-if (import.meta.main) {
+if (import.meta.main && Deno.args.includes("--edge")) {
+  const results = {
+    when: new Date().toISOString(),
+    seconds,
+    connections,
+    body_bytes: BODY.length,
+    cpus: navigator.hardwareConcurrency,
+    edge: await runEdgeBench((url) => wrk(url)),
+  };
+  await Deno.mkdir(`${ROOT}bench/results`, { recursive: true });
+  const file = `${ROOT}bench/results/bench-edge-${Date.now()}.json`;
+  await Deno.writeTextFile(file, JSON.stringify(results, null, 2));
+  console.log(`written ${file}`);
+} else if (import.meta.main) {
   const results: Record<string, unknown> = {
     when: new Date().toISOString(),
     seconds,

@@ -120,6 +120,21 @@ export function edgeEndToEnd(kind: EdgeKind) {
         assert.equal(e.source, `edge:test-${kind}`, "and shows it came through the edge");
       });
 
+      await t.step("a 600 KiB body arrives at the full node byte for byte", async () => {
+        const body = JSON.stringify({ pad: "0123456789abcdef".repeat(600 * 64) });
+        const r = await fetch(`${edge!.url}${route.endpoint}`, {
+          method: "POST",
+          body,
+          headers: signed(body),
+        });
+        const out = await r.json();
+        assert.equal(r.status, 202, JSON.stringify(out));
+        await deliveredOnce(sink, [out.id]);
+        const e = await api<{ body: string }>("GET", `/api/events/${out.id}`);
+        assert.equal(e.body.length, body.length);
+        assert.equal(e.body, body);
+      });
+
       await t.step("a forged webhook is refused at the edge and never delivered", async () => {
         const body = '{"type":"forged"}';
         const headers = {
@@ -131,7 +146,7 @@ export function edgeEndToEnd(kind: EdgeKind) {
         assert.equal(r.status, 401);
         assert.equal((await r.json()).error.code, "unauthorized");
         const events = await api<{ total: number }>("GET", "/api/events?limit=100");
-        assert.equal(events.total, 1, "nothing stored on the node");
+        assert.equal(events.total, 2, "nothing stored on the node");
         assert.equal(sink.total(), before);
       });
 

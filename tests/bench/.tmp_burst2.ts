@@ -1,0 +1,12 @@
+import { apiClient, bootstrapAdmin, startRouter } from "/work/wt/edge/tests/helpers/router_process.ts";
+import { startEdge } from "/work/wt/edge/tests/helpers/edge_process.ts";
+import { wrk } from "/work/wt/edge/tests/bench/run.ts";
+const secret = "s".repeat(40);
+const node = await startRouter({ env: { EDGE_SECRET: secret } });
+const api = apiClient(node.url, await bootstrapAdmin(node.url));
+const route = await api<{ endpoint: string }>("POST", "/api/routes", { name: "r" });
+const edge = await startEdge(Deno.args[0] as "deploy", { fullNodeUrl: node.url, secret, env: {LOG_LEVEL: "warn"} });
+await (await fetch(`${edge.url}${route.endpoint}`, { method: "POST", body: "{}" })).text();
+console.log(await wrk(`${edge.url}${route.endpoint}`));
+console.log(edge.logs().slice(-1500));
+await edge.kill(); await node.kill();
