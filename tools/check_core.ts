@@ -116,7 +116,7 @@ export default {
       modulesRoot: dir,
       compatibilityDate: "2026-04-01",
       // ajv prints the code it could not compile; the probe's answer says it shorter
-      handleRuntimeStdio(stdout, stderr) {
+      handleRuntimeStdio(stdout: { resume(): void }, stderr: { resume(): void }) {
         stdout.resume();
         stderr.resume();
       },
