@@ -17,6 +17,7 @@ import { dashboard } from "./pages/dashboard.tsx";
 import { routeEdit, routeNew, routesList } from "./pages/routes.tsx";
 import { destinationEdit, destinationNew, destinationsList } from "./pages/destinations.tsx";
 import { eventPage, eventsList } from "./pages/events.tsx";
+import { triggerEdit, triggerNew, triggersList } from "./pages/triggers.tsx";
 import { deadLetters } from "./pages/dead_letters.tsx";
 import { liveTail, settings, users } from "./pages/admin.tsx";
 import { docsHtml } from "./pages/docs.tsx";
@@ -72,6 +73,9 @@ export async function createUi(opts: UiOptions = {}): Promise<Ui> {
       ui.get("/destinations", page(kit, "Destinations", destinationsList));
       ui.get("/destinations/new", page(kit, "Destinations", destinationNew));
       ui.get("/destinations/:id", page(kit, "Destinations", destinationEdit));
+      ui.get("/triggers", page(kit, "Triggers", triggersList));
+      ui.get("/triggers/new", page(kit, "Triggers", triggerNew));
+      ui.get("/triggers/:id", page(kit, "Triggers", triggerEdit));
       ui.get("/events", page(kit, "Events", eventsList));
       ui.get("/events/:id", page(kit, "Events", eventPage));
       ui.get("/dead-letters", page(kit, "Dead letters", deadLetters));

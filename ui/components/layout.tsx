@@ -23,6 +23,7 @@ export const NAV: Array<{ name: string; href: string; admin?: boolean }> = [
   { name: "Dashboard", href: "/ui/" },
   { name: "Routes", href: "/ui/routes" },
   { name: "Destinations", href: "/ui/destinations" },
+  { name: "Triggers", href: "/ui/triggers" },
   { name: "Events", href: "/ui/events" },
   { name: "Dead letters", href: "/ui/dead-letters" },
   { name: "Live tail", href: "/ui/live" },

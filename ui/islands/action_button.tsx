@@ -13,6 +13,7 @@ export function ActionButton(
     body?: unknown;
     /** Asks first: the question shown with Confirm and Cancel. */
     confirm?: string;
+    /** Said after success; `{key}` is replaced by that field of the API's answer. */
     done: string;
     /** Where to go after success (a /ui/ path); otherwise the message stays. */
     then?: string;
@@ -28,9 +29,10 @@ export function ActionButton(
     const r = await api(p.method, p.path, p.body);
     setBusy(false);
     if (r.ok && p.then) return location.assign(p.then);
+    const data = (r.data ?? {}) as Record<string, unknown>;
     setMsg(
       r.ok
-        ? { ok: true, text: p.done }
+        ? { ok: true, text: p.done.replace(/\{(\w+)\}/g, (_, k) => String(data[k] ?? "")) }
         : { ok: false, text: r.message ?? Object.values(r.fields ?? {}).join("; ") },
     );
   };

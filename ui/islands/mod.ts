@@ -10,6 +10,7 @@ import { LiveTail } from "./live_tail.tsx";
 import { RouteForm } from "./route_form.tsx";
 import { SettingsForm } from "./settings_form.tsx";
 import { TestPanel } from "./test_panel.tsx";
+import { TriggerForm } from "./trigger_form.tsx";
 import { UserForm } from "./user_form.tsx";
 
 export const ISLANDS = {
@@ -21,6 +22,7 @@ export const ISLANDS = {
   RouteForm,
   SettingsForm,
   TestPanel,
+  TriggerForm,
   UserForm,
 };
 

@@ -3,6 +3,7 @@ import { island } from "../components/island.tsx";
 import { fmtTime } from "../components/format.ts";
 import { ApiFailure } from "../server/api_client.ts";
 import type { PageCtx, PageOut } from "../server/page.tsx";
+import { type TriggerOut, triggerState } from "./triggers.tsx";
 
 interface DestStats {
   destination_id: string;
@@ -39,11 +40,12 @@ export function destinationState(s: DestStats | undefined): [cls: string, text: 
 }
 
 export async function dashboard(p: PageCtx): Promise<PageOut> {
-  const [stats, series, health, dests] = await Promise.all([
+  const [stats, series, health, dests, triggers] = await Promise.all([
     p.api.get("/api/stats"),
     p.api.get("/api/stats/timeseries"),
     healthOf(p),
     p.api.get("/api/destinations?limit=500"),
+    p.api.get("/api/triggers?limit=500"),
   ]);
   const byId = new Map<string, DestStats>(
     (stats.per_destination as DestStats[]).map((d) => [d.destination_id, d]),
@@ -110,6 +112,45 @@ export async function dashboard(p: PageCtx): Promise<PageOut> {
                           </td>
                           <td data-label="Last error" class="small wrap">
                             {s?.last_error ? `${s.last_error} (${fmtTime(s.last_error_at)})` : "—"}
+                          </td>
+                        </tr>
+                      );
+                    })}
+                  </tbody>
+                </table>
+              )}
+          </section>
+          <section class="card" aria-labelledby="trig-h">
+            <h2 id="trig-h">Triggers</h2>
+            {triggers.items.length === 0
+              ? (
+                <p class="muted">
+                  None yet. <a href="/ui/triggers/new">Create a trigger</a> to pull events in.
+                </p>
+              )
+              : (
+                <table>
+                  <thead>
+                    <tr>
+                      <th>Name</th>
+                      <th>State</th>
+                      <th>Last error</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {triggers.items.map((t: TriggerOut) => {
+                      const [cls, text] = triggerState(t);
+                      return (
+                        <tr key={t.id}>
+                          <td data-label="Name">
+                            <a href={`/ui/triggers/${t.id}`}>{t.name}</a>{" "}
+                            <span class="muted small">{t.type}</span>
+                          </td>
+                          <td data-label="State">
+                            <span class={`badge ${cls}`}>{text}</span>
+                          </td>
+                          <td data-label="Last error" class="small wrap">
+                            {t.last_error ?? t.status?.last_error ?? "—"}
                           </td>
                         </tr>
                       );
