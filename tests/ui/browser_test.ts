@@ -121,6 +121,7 @@ Deno.test({
             "Dashboard",
             "Routes",
             "Destinations",
+            "Triggers",
             "Events",
             "Dead letters",
             "Live tail",
@@ -297,6 +298,42 @@ Deno.test({
         await capture(page, "live-tail");
         browser.assertClean();
       });
+
+      await t.step(
+        "a trigger through the form: its config checked, run now, its health shown",
+        async () => {
+          await page.getByRole("link", { name: "Triggers", exact: true }).click();
+          await page.getByRole("link", { name: "New trigger" }).click();
+          await page.getByLabel("Name", { exact: true }).fill("nightly");
+          await page.getByLabel("Type").selectOption("schedule");
+          await page.getByLabel("Route").selectOption({ label: "orders" });
+          await page.getByLabel("Config").fill('{"cron": "every night"}');
+          await page.getByRole("button", { name: "Create trigger" }).click();
+          await page.locator("#trigger-config-error").filter({ hasText: "cron" }).waitFor();
+          await capture(page, "trigger-new");
+          await page.getByLabel("Config").fill(
+            JSON.stringify({ cron: "0 3 * * *", payload: { from: "schedule" } }),
+          );
+          await page.getByRole("button", { name: "Create trigger" }).click();
+          await page.getByRole("heading", { name: "Trigger nightly" }).waitFor();
+          await page.getByRole("button", { name: "Run now" }).click();
+          await page.getByRole("status").filter({ hasText: /Ran: 1 new/ }).waitFor();
+          await page.reload();
+          await capture(page, "trigger");
+          await page.getByRole("link", { name: "Triggers", exact: true }).click();
+          const row = page.getByRole("row").filter({
+            has: page.getByRole("link", { name: "nightly" }),
+          });
+          assert.match(await row.textContent() ?? "", /orders/);
+          await capture(page, "triggers");
+          await page.getByRole("link", { name: "Dashboard", exact: true }).click();
+          await page.getByRole("region", { name: "Triggers" }).getByRole("link", {
+            name: "nightly",
+          })
+            .waitFor();
+          browser.assertClean(["400 /api/triggers"]);
+        },
+      );
 
       await t.step(
         "users and settings (admin); a user sees only its own and no admin pages",
