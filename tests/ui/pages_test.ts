@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { type Harness, harness } from "../helpers/app.ts";
-import { createDestination, createRoute, seedEvent } from "../api/_helpers.ts";
+import { createDestination, createRoute, expectJson, seedEvent } from "../api/_helpers.ts";
 
 const ORIGIN = "http://localhost";
 
@@ -266,6 +266,33 @@ Deno.test("pages: every page renders the tenant's data; a user sees no admin pag
     assert.match(dl, /400 bad request/);
     assert.match(dl, />Retry group</);
     assert.match(dl, />Discard group</);
+    const trig = await expectJson(
+      h.call("POST", "/api/triggers", {
+        name: "hourly",
+        type: "schedule",
+        route_id: route.id,
+        config: { cron: "0 * * * *" },
+      }, token),
+      201,
+    );
+    const triggers = await page("/ui/triggers");
+    assert.match(triggers, /hourly/);
+    assert.match(triggers, />orders</, "the route it feeds");
+    const oneTrigger = await page(`/ui/triggers/${trig.id}`);
+    assert.match(oneTrigger, /data-island="TriggerForm"/);
+    assert.match(oneTrigger, />Run now</);
+    await page("/ui/triggers/new");
+    const theirTrigger = await expectJson(
+      h.call("POST", "/api/triggers", {
+        name: "theirs",
+        type: "schedule",
+        route_id: theirs.id,
+        config: { cron: "0 * * * *" },
+      }, other.token),
+      201,
+    );
+    await page(`/ui/triggers/${theirTrigger.id}`, 404);
+    assert.match(await page("/ui/"), /hourly/, "the dashboard shows the trigger's health");
     await page("/ui/live");
     await page("/ui/users", 403);
     await page("/ui/settings", 403);
