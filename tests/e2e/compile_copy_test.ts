@@ -128,6 +128,20 @@ Deno.test("compile: the program runs from a copy of exactly what the binary embe
     const until = Date.now() + 15_000;
     while (!sink.events.has(id) && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
     assert.equal(sink.events.get(id), 1, `delivered from the copy; logs:\n${log}`);
+    // The admin pages' assets are code (ui/assets/built.ts); /docs' files come from --include.
+    for (
+      const [page, asset] of [["/ui/sign-in", /\/ui\/assets\/islands\.\w+\.js/], [
+        "/docs",
+        /\/ui\/assets\/swagger-ui-bundle\.\w+\.js/,
+      ]] as const
+    ) {
+      const html = await (await fetch(`${url}${page}`)).text();
+      const path = html.match(asset)?.[0];
+      assert.ok(path, `${page} links its script; logs:\n${log}`);
+      const a = await fetch(`${url}${path}`);
+      await a.body?.cancel();
+      assert.equal(a.status, 200, `${path} is served from the copy`);
+    }
     child.kill("SIGTERM");
     assert.equal((await child.status).code, 0, log);
     child = null;
