@@ -13,6 +13,7 @@ import type { Trigger } from "./model/trigger.ts";
 import type { AcceptResult, Store } from "./store.ts";
 import type { Planner } from "./delivery/planner.ts";
 import type { Api } from "./api/env.ts";
+import type { AddressPolicy } from "./net/policy.ts";
 
 /** Everything the runtime-agnostic app needs; each runtime builds this and calls createApp. */
 export interface AppDeps {
@@ -40,6 +41,11 @@ export interface AppDeps {
     config: Record<string, unknown>,
     kind?: "destination" | "trigger",
   ): Record<string, unknown>;
+  /**
+   * The address policy of tenants (non-admin owners), live with the settings: saving a config
+   * that names a forbidden address literally answers 400 (connections are guarded anyway).
+   */
+  addressPolicy: AddressPolicy;
   /** Routing and pipeline: used at ingest for inline routes and by the dry run. */
   planner: Planner;
   /** Durable accept (group commit). Resolves only after the events are committed. */

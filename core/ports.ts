@@ -82,17 +82,67 @@ export interface Publisher {
   healthy?(): boolean;
 }
 
+/** One address of a node-style `dns.lookup` answer. */
+export interface LookupAddress {
+  address: string;
+  family: 4 | 6;
+}
+
+/**
+ * A node-style `dns.lookup`, the `lookup` option node:net, node:tls and http(s) agents take
+ * (typed structurally, so core needs no node types). Called with `all: true` it answers every
+ * address, else the first one.
+ */
+export type LookupFunction = (
+  hostname: string,
+  options: { family?: number | string; all?: boolean; hints?: number } | number | undefined,
+  callback: (err: Error | null, address: string | LookupAddress[], family?: number) => void,
+) => void;
+
 /**
  * Outbound connections a tenant's config causes (destinations, pipeline stages, triggers) go
  * through this one capability, so one address guard decides for all of them. Admin-owned
  * configs get an unguarded one; everyone else's refuses private, loopback, link-local, CGNAT
- * and metadata addresses unless the node or its settings allow them.
+ * and metadata addresses unless the node (`ALLOW_PRIVATE_NETWORKS`) or its settings
+ * (`allow_cidrs`, `allow_hosts` as `host:port`) allow them.
+ *
+ * The guard checks the address a connection actually dials, not only the name, so a DNS
+ * answer that changes between the check and the connect (rebinding) cannot slip through. Pick
+ * the member that fits the client library (by host and port, never by broker):
+ * - HTTP: `fetch` (every resolved address and every redirect checked, the connection pinned
+ *   to the checked address; TLS still verifies the real host name).
+ * - A library that takes node:net/node:tls options or an http(s) Agent (amqplib's socket
+ *   options, a kafkajs socket factory, the AWS SDK's agents, imapflow, nodemailer...): pass
+ *   `lookup(port)` as the `lookup` option; the socket then connects only to checked addresses.
+ *   node:net dials an IP literal without calling `lookup`, so check the host with
+ *   `refuseLiteral` first. `adapters/net/` has the ready-made socket factory and agents,
+ *   which do both.
+ * - A library that takes only a host (ioredis, gRPC): `resolve(host, port)` and hand it the
+ *   first address, with the original name as TLS `servername`.
+ * A refusal is a ForbiddenAddressError (core/net): treat it as permanent, not as an outage.
  */
 export interface Outbound {
   /** fetch guarded against forbidden addresses (every resolved address, every redirect). */
   fetch: typeof fetch;
-  /** Throws when `host` resolves to an address the guard refuses. */
-  checkHost(host: string): Promise<void>;
+  /**
+   * Resolves `host` for a connection to `port` and checks every address. Answers the
+   * addresses to dial (IPv4 first; an IP literal answers itself), or `[host]` when the host is
+   * allowed by name (dial it as it is). Throws ForbiddenAddressError naming host and address.
+   */
+  resolve(host: string, port: number, signal?: AbortSignal): Promise<string[]>;
+  /** A `dns.lookup` for connections to `port` that answers only checked addresses. */
+  lookup(port: number): LookupFunction;
+  /**
+   * What can be decided without DNS, at once: the ForbiddenAddressError for an IP literal (in
+   * any spelling) that may not be reached on `port`, else null (names are left to `lookup`).
+   */
+  refuseLiteral(host: string, port: number): Error | null;
+  /**
+   * Throws when `host` (on `port`) would be refused. A check, not a connection: whatever
+   * connects afterwards must dial what `resolve`/`lookup` answer. Without a port, hosts
+   * allowed by name in `allow_hosts` are not recognised.
+   */
+  checkHost(host: string, port?: number): Promise<void>;
 }
 
 /** Context every publisher factory receives from the runtime. */

@@ -4,39 +4,21 @@ import { ApiError, describeConfigError, notFound } from "./errors.ts";
 import { Any, body, errors, idParam, json, security } from "./openapi_helpers.ts";
 import type { Mount } from "./env.ts";
 import type { AppDeps } from "../app_deps.ts";
-import type { Sealer } from "../ports.ts";
 import { type Destination, type DestinationBody, destinationBody } from "../model/destination.ts";
 import { pageQuery } from "../model/page.ts";
 import type { Role } from "../model/user.ts";
 import { newId } from "../model/ids.ts";
-import { findSecretPaths } from "../model/secret_fields.ts";
-import { keepMaskedPaths, maskPaths, openPaths, sealPaths } from "../crypto/seal_fields.ts";
+import { maskSecrets, sealSecrets } from "../model/secret_fields.ts";
+import { checkLiteralAddresses } from "./address_check.ts";
 import { registerConfigSchemas, typeList } from "./config_schemas.ts";
 
-/** Paths of every sealed string: a sealed URL no longer looks like a URL with a password. */
-function sealedPaths(
-  v: unknown,
-  sealer: Sealer,
-  path: (string | number)[] = [],
-): (string | number)[][] {
-  if (typeof v === "string") return sealer.isSealed(v) ? [path] : [];
-  if (!v || typeof v !== "object") return [];
-  return Object.entries(v).flatMap(([k, x]) =>
-    sealedPaths(x, sealer, [...path, Array.isArray(v) ? Number(k) : k])
-  );
-}
-
-const openConfig = (config: Record<string, unknown>, sealer: Sealer) =>
-  openPaths(config, sealedPaths(config, sealer), sealer);
-
-/** Masks the opened secrets, so the mask is the one an update may echo back (keepMaskedPaths). */
-export async function presentDestination(d: Destination, sealer: Sealer) {
-  const open = await openConfig(d.config, sealer);
+/** The destination as answers show it: secrets masked (an update may echo the masks back). */
+export function presentDestination(d: Destination) {
   return {
     id: d.id,
     name: d.name,
     type: d.type,
-    config: maskPaths(open, findSecretPaths(open)),
+    config: maskSecrets(d.config),
     retry: d.retry ?? null,
     active: d.active,
     owner: d.owner,
@@ -45,26 +27,20 @@ export async function presentDestination(d: Destination, sealer: Sealer) {
   };
 }
 
-/** Validates the config with the type's own schema, then seals its secrets. */
+/** Validates the config with the type's own schema and the address guard, seals its secrets. */
 async function sealedConfig(
   deps: AppDeps,
   role: Role,
   b: DestinationBody,
   stored?: Destination,
 ) {
-  let config = b.config;
-  if (stored) {
-    const open = await openConfig(stored.config, deps.sealer);
-    try {
-      // the stored secret paths too: a masked URL no longer looks like one with a password
-      config = keepMaskedPaths(config, open, [
-        ...findSecretPaths(config),
-        ...findSecretPaths(open),
-      ]);
-    } catch (e) {
-      throw new ApiError(400, "invalid_body", `config.${(e as Error).message}`);
-    }
+  let secrets;
+  try {
+    secrets = await sealSecrets(b.config, stored?.config, deps.sealer);
+  } catch (e) {
+    throw new ApiError(400, "invalid_body", `config.${(e as Error).message}`);
   }
+  const config = secrets.plain;
   const factory = (role !== "admin" ? deps.tenantPublishers?.[b.type] : undefined) ??
     deps.publishers[b.type];
   if (!factory) {
@@ -75,7 +51,8 @@ async function sealedConfig(
   } catch (e) {
     throw new ApiError(400, "invalid_body", describeConfigError(e));
   }
-  return await sealPaths(config, findSecretPaths(config), deps.sealer);
+  if (role !== "admin") checkLiteralAddresses(deps, config, ["config"]);
+  return secrets.sealed;
 }
 
 export const mountDestinations: Mount = (app, deps) => {
@@ -109,7 +86,7 @@ export const mountDestinations: Mount = (app, deps) => {
       const page = await deps.store.listDestinations(c.get("scope"), c.req.valid("query"));
       return c.json({
         ...page,
-        items: await Promise.all(page.items.map((d) => presentDestination(d, deps.sealer))),
+        items: page.items.map((d) => presentDestination(d)),
       }, 200);
     },
   );
@@ -138,7 +115,7 @@ export const mountDestinations: Mount = (app, deps) => {
         updatedAt: now,
       };
       await deps.store.createDestination(d);
-      return c.json(await presentDestination(d, deps.sealer), 201);
+      return c.json(presentDestination(d), 201);
     },
   );
 
@@ -155,7 +132,7 @@ export const mountDestinations: Mount = (app, deps) => {
       const { id } = c.req.valid("param");
       const d = await deps.store.getDestination(c.get("scope"), id);
       if (!d) throw notFound("destination", id);
-      return c.json(await presentDestination(d, deps.sealer), 200);
+      return c.json(presentDestination(d), 200);
     },
   );
 
@@ -185,7 +162,7 @@ export const mountDestinations: Mount = (app, deps) => {
       };
       if (!(await deps.store.updateDestination(scope, d))) throw notFound("destination", id);
       deps.changed("destination", id);
-      return c.json(await presentDestination(d, deps.sealer), 200);
+      return c.json(presentDestination(d), 200);
     },
   );
 

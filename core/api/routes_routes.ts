@@ -5,31 +5,24 @@ import { responseTemplateSchema } from "../ingress/response_template.ts";
 import { Any, body, errors, idParam, json, security } from "./openapi_helpers.ts";
 import type { Mount } from "./env.ts";
 import type { AppDeps } from "../app_deps.ts";
-import type { Sealer } from "../ports.ts";
 import { type Route, type RouteBody, routeBody } from "../model/route.ts";
 import type { Scope } from "../model/user.ts";
 import { pageQuery } from "../model/page.ts";
 import { newEndpointToken, newId } from "../model/ids.ts";
-import { keepMaskedPaths, maskPaths, openPaths, sealPaths } from "../crypto/seal_fields.ts";
-import { parseSignatureConfig, signatureSecretPaths } from "../verify/signature_config.ts";
+import { maskSecrets, routeSecretRoots, sealSecrets } from "../model/secret_fields.ts";
+import { parseSignatureConfig } from "../verify/signature_config.ts";
+import { checkLiteralAddresses } from "./address_check.ts";
 import { validateRouteDefinition } from "../delivery/route_plan.ts";
 import { dryRunRoute } from "../delivery/dry_run.ts";
 
-/** Masks the opened secrets, so the mask is the one an update may echo back (keepMaskedPaths). */
-export async function presentRoute(r: Route, sealer: Sealer) {
-  const { signature_config: sealed, ...spec } = r.spec;
-  const signature_config = sealed
-    ? await openPaths(sealed, signatureSecretPaths(sealed), sealer)
-    : undefined;
+/** The route as answers show it: secrets masked (an update may echo the masks back). */
+export function presentRoute(r: Route) {
   return {
     id: r.id,
     name: r.name,
     endpoint: r.endpoint,
     method: r.method,
-    ...spec,
-    ...(signature_config
-      ? { signature_config: maskPaths(signature_config, signatureSecretPaths(signature_config)) }
-      : {}),
+    ...maskSecrets(r.spec, routeSecretRoots),
     active: r.active,
     owner: r.owner,
     version: r.version,
@@ -40,24 +33,20 @@ export async function presentRoute(r: Route, sealer: Sealer) {
 
 /** Checks everything a route refers to, seals its secrets and returns the stored spec. */
 async function prepareSpec(deps: AppDeps, scope: Scope, b: RouteBody, stored?: Route) {
-  const { name: _n, method: _m, active: _a, ...spec } = b;
-  let sc = spec.signature_config;
-  if (sc) {
-    if (stored?.spec.signature_config) {
-      const old = stored.spec.signature_config;
-      const open = await openPaths(old, signatureSecretPaths(old), deps.sealer);
-      try {
-        sc = keepMaskedPaths(sc, open, signatureSecretPaths(sc));
-      } catch (e) {
-        throw new ApiError(400, "invalid_body", `signature_config.${(e as Error).message}`);
-      }
-    }
+  const { name: _n, method: _m, active: _a, ...incoming } = b;
+  let secrets;
+  try {
+    secrets = await sealSecrets(incoming, stored?.spec, deps.sealer, routeSecretRoots);
+  } catch (e) {
+    throw new ApiError(400, "invalid_body", (e as Error).message);
+  }
+  const spec = secrets.plain;
+  if (spec.signature_config) {
     try {
-      parseSignatureConfig(sc);
+      parseSignatureConfig(spec.signature_config);
     } catch (e) {
       throw new ApiError(400, "invalid_body", (e as Error).message.replace(/^invalid [^:]+: /, ""));
     }
-    sc = await sealPaths(sc, signatureSecretPaths(sc), deps.sealer);
   }
   for (const [i, d] of spec.destinations.entries()) {
     for (const key of ["destination_id", "fallback_destination_id"] as const) {
@@ -71,12 +60,26 @@ async function prepareSpec(deps: AppDeps, scope: Scope, b: RouteBody, stored?: R
     const r = responseTemplateSchema.safeParse(spec.response);
     if (!r.success) throw new ApiError(400, "invalid_body", describeZodError(r.error, "response"));
   }
+  const sealed = secrets.sealed;
   if (spec.queue && spec.destinations.length === 0) {
     spec.destinations = [{ destination_id: await defaultRabbitmq(deps, scope, spec) }];
+    sealed.destinations = spec.destinations;
   }
   const problem = validateRouteDefinition({ ...spec, id: stored?.id ?? "new", version: 0 });
   if (problem) throw new ApiError(400, "invalid_body", problem);
-  return { ...spec, ...(sc ? { signature_config: sc } : {}) };
+  if (scope.role !== "admin") {
+    // The stages that make requests: their URLs must not name a forbidden address.
+    for (const root of routeSecretRoots(spec)) {
+      if (root[0] === "signature_config") continue;
+      const stage = valueAt(spec, root) as { url?: unknown; auth?: unknown };
+      checkLiteralAddresses(deps, { url: stage.url, auth: stage.auth }, root);
+    }
+  }
+  return sealed;
+}
+
+function valueAt(root: unknown, path: readonly (string | number)[]): unknown {
+  return path.reduce<unknown>((n, k) => (n as Record<string | number, unknown>)?.[k], root);
 }
 
 /**
@@ -151,7 +154,7 @@ export const mountRoutes: Mount = (app, deps) => {
       const page = await deps.store.listRoutes(c.get("scope"), c.req.valid("query"));
       return c.json({
         ...page,
-        items: await Promise.all(page.items.map((r) => presentRoute(r, deps.sealer))),
+        items: page.items.map((r) => presentRoute(r)),
       }, 200);
     },
   );
@@ -182,7 +185,7 @@ export const mountRoutes: Mount = (app, deps) => {
         updatedAt: now,
       };
       await deps.store.createRoute(r);
-      return c.json(await presentRoute(r, deps.sealer), 201);
+      return c.json(presentRoute(r), 201);
     },
   );
 
@@ -199,7 +202,7 @@ export const mountRoutes: Mount = (app, deps) => {
       const { id } = c.req.valid("param");
       const r = await deps.store.getRoute(c.get("scope"), id);
       if (!r) throw notFound("route", id);
-      return c.json(await presentRoute(r, deps.sealer), 200);
+      return c.json(presentRoute(r), 200);
     },
   );
 
@@ -229,7 +232,7 @@ export const mountRoutes: Mount = (app, deps) => {
       };
       if (!(await deps.store.updateRoute(scope, r))) throw notFound("route", id);
       deps.changed("route", id);
-      return c.json(await presentRoute(r, deps.sealer), 200);
+      return c.json(presentRoute(r), 200);
     },
   );
 

@@ -1,18 +1,16 @@
 /** /health, /metrics and the node settings. */
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute } from "@hono/zod-openapi";
 import { ApiError } from "./errors.ts";
 import { Any, body, errors, json, security } from "./openapi_helpers.ts";
 import type { Mount } from "./env.ts";
 
-/** Node-wide settings; unknown keys are refused so a typo does not silently do nothing. */
-export const settingsBody = z.strictObject({
-  allow_hosts: z.array(z.string().min(1).max(253)).max(1000).optional(),
-  allow_cidrs: z.array(z.string().regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, "must be a CIDR")).max(1000)
-    .optional(),
-  retention_days: z.number().min(0.01).max(3650).optional(),
-  ingest_rate_per_second: z.number().min(0).max(10_000_000).optional(),
-  ingest_burst: z.number().int().min(1).max(10_000_000).optional(),
-}).openapi("Settings");
+import { readSettings, settingsBody } from "../model/settings.ts";
+
+export { settingsBody } from "../model/settings.ts";
+
+const adminsOnly = (role: string) => {
+  if (role !== "admin") throw new ApiError(403, "forbidden", "admins only");
+};
 
 export const mountHealth: Mount = (app, deps) => {
   app.get("/health", async (c) => {
@@ -46,10 +44,14 @@ export const mountSettings: Mount = (app, deps) => {
       method: "get",
       path: "/api/settings",
       tags: ["system"],
+      summary: "Node settings (admins only: they name the internal hosts tenants may reach)",
       security,
-      responses: { 200: json(Any) },
+      responses: { 200: json(settingsBody), 403: errors[403] },
     }),
-    async (c) => c.json(await deps.store.getSettings(), 200),
+    async (c) => {
+      adminsOnly(c.get("scope").role);
+      return c.json(readSettings(await deps.store.getSettings()).settings, 200);
+    },
   );
   app.openapi(
     createRoute({
@@ -62,9 +64,11 @@ export const mountSettings: Mount = (app, deps) => {
       responses: { 200: json(Any), 400: errors[400], 403: errors[403] },
     }),
     async (c) => {
-      if (c.get("scope").role !== "admin") throw new ApiError(403, "forbidden", "admins only");
+      adminsOnly(c.get("scope").role);
+      // Validated by the parsers that apply each value (settingsBody), so nothing stored
+      // here can fail later; the body validator has answered 400 naming the key otherwise.
       const patch = c.req.valid("json");
-      const saved = await deps.store.setSettings(patch);
+      const saved = readSettings(await deps.store.setSettings(patch)).settings;
       if (patch.ingest_rate_per_second !== undefined) {
         deps.ingest.globalRatePerSecond = patch.ingest_rate_per_second;
       }

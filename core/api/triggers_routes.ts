@@ -17,8 +17,8 @@ import {
 } from "../model/trigger.ts";
 import { pageQuery } from "../model/page.ts";
 import { newId } from "../model/ids.ts";
-import { findSecretPaths } from "../model/secret_fields.ts";
-import { keepMaskedPaths, maskPaths, openPaths, sealPaths } from "../crypto/seal_fields.ts";
+import { maskSecrets, sealSecrets } from "../model/secret_fields.ts";
+import { checkLiteralAddresses } from "./address_check.ts";
 import { registerConfigSchemas, typeList } from "./config_schemas.ts";
 
 const iso = (ms: number | null | undefined) => (ms == null ? null : new Date(ms).toISOString());
@@ -36,8 +36,7 @@ function presentCursor(cursor: string | null | undefined): unknown {
   }
 }
 
-export async function presentTrigger(deps: AppDeps, t: Trigger, state: TriggerState | null) {
-  const open = await openPaths(t.config, findSecretPaths(t.config), deps.sealer);
+export function presentTrigger(deps: AppDeps, t: Trigger, state: TriggerState | null) {
   const live = deps.triggers?.live(t.id);
   const status = live?.status ?? state?.status ?? {};
   return {
@@ -46,7 +45,7 @@ export async function presentTrigger(deps: AppDeps, t: Trigger, state: TriggerSt
     ...(t.description ? { description: t.description } : {}),
     type: t.type,
     route_id: t.routeId,
-    config: maskPaths(open, findSecretPaths(open)),
+    config: maskSecrets(t.config),
     active: t.active,
     owner: t.owner,
     status: Object.keys(status).length ? status : { state: t.active ? "starting" : "stopped" },
@@ -73,24 +72,21 @@ async function prepare(deps: AppDeps, owner: string, b: TriggerBody, stored?: Tr
   }
   const route = await deps.store.getRoute({ userId: owner, role: "user" }, b.route_id);
   if (!route) throw new ApiError(400, "invalid_body", `route_id: ${b.route_id} not found`);
-  let config = b.config;
-  if (stored) {
-    const open = await openPaths(stored.config, findSecretPaths(stored.config), deps.sealer);
-    try {
-      config = keepMaskedPaths(config, open, [
-        ...findSecretPaths(config),
-        ...findSecretPaths(open),
-      ]);
-    } catch (e) {
-      throw new ApiError(400, "invalid_body", `config.${(e as Error).message}`);
-    }
+  let secrets;
+  try {
+    secrets = await sealSecrets(b.config, stored?.config, deps.sealer);
+  } catch (e) {
+    throw new ApiError(400, "invalid_body", `config.${(e as Error).message}`);
   }
+  const config = secrets.plain;
   try {
     factory.parseConfig(deps.configDefaults?.(b.type, config, "trigger") ?? config);
   } catch (e) {
     throw new ApiError(400, "invalid_body", describeConfigError(e));
   }
-  return await sealPaths(config, findSecretPaths(config), deps.sealer);
+  const ownerUser = await deps.store.getUser(owner);
+  if (ownerUser?.role !== "admin") checkLiteralAddresses(deps, config, ["config"]);
+  return secrets.sealed;
 }
 
 export const mountTriggers: Mount = (app, deps) => {

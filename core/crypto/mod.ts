@@ -3,10 +3,11 @@ export { createSealer, isSealedValue, parseEncryptionKey, SEALED_PREFIX } from "
 export {
   type FieldPath,
   isMasked,
-  keepMaskedPaths,
-  maskPaths,
+  maskSealed,
   maskSecret,
   openPaths,
+  restoreMasked,
   sealPaths,
+  type SecretPath,
 } from "./seal_fields.ts";
 export { decodeBase64, decodeHex, encodeBase64, encodeBase64Url, encodeHex } from "./encoding.ts";

@@ -4,12 +4,17 @@
  * matches every key of an object or every index of an array, so one static list of paths
  * covers configs of any length. Paths that are absent from a value are skipped.
  */
+import { sha256 } from "@noble/hashes/sha2.js";
 import type { Sealer } from "../ports.ts";
 import { isSealedValue } from "./sealer.ts";
 
 export type FieldPath = string | readonly (string | number)[];
+/** A concrete path: keys and array indexes. */
+export type SecretPath = (string | number)[];
 
 const MASK = "****";
+const MASKED = /^\*{4}([0-9a-f]{8})?$/;
+const utf8 = new TextEncoder();
 
 /** A deep copy of `value` with every string at `paths` sealed; already sealed ones are kept. */
 export async function sealPaths<T>(
@@ -43,8 +48,26 @@ export async function openPaths<T>(
   return copy;
 }
 
-/** A deep copy of `value` with every string at `paths` replaced by its mask (see maskSecret). */
-export function maskPaths<T>(value: T, paths: readonly FieldPath[]): T {
+/**
+ * What an API answer shows instead of a secret: `****` followed, for a sealed value, by 8 hex
+ * characters of SHA-256 over the sealed text. The tag is computed from the ciphertext (random
+ * IV), so it says nothing about the secret, yet stays the same until the value is sealed
+ * again: an update that echoes it back names the stored secret it stands for. A secret stored
+ * in clear (before it was sealed) shows as plain `****`.
+ */
+export function maskSecret(value: string): string {
+  if (!isSealedValue(value)) return MASK;
+  const tag = sha256(utf8.encode(value)).subarray(0, 4);
+  return MASK + Array.from(tag, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** True for a value that maskSecret produced (what a client sends back when it kept a secret). */
+export function isMasked(value: unknown): value is string {
+  return typeof value === "string" && MASKED.test(value);
+}
+
+/** A deep copy of `value` with every string at `paths` replaced by its mask (maskSecret). */
+export function maskSealed<T>(value: T, paths: readonly FieldPath[]): T {
   const copy = structuredClone(value);
   forEachLeaf(copy, paths, (holder, key, leaf) => {
     if (typeof leaf === "string") holder[key] = maskSecret(leaf);
@@ -53,46 +76,55 @@ export function maskPaths<T>(value: T, paths: readonly FieldPath[]): T {
 }
 
 /**
- * What the API shows instead of a secret: "whsec_****abcd". The prefix up to the first `_`
- * (when short, as in whsec_ or sk_) and the last 4 characters are kept only for secrets of at
- * least 16 characters, so at least half stays hidden; shorter ones and sealed ones show "****".
+ * A deep copy of `incoming` where every masked string under `roots` is replaced by the stored
+ * secret it masks (`stored` as stored: sealed; `storedPaths` its secrets). A tagged mask is
+ * matched by its tag, preferring the same place, so reordered rotation secrets still resolve;
+ * a plain `****` keeps the stored secret at the same place. Throws, naming the field, when a
+ * mask matches nothing, and when `incoming` carries a sealed value itself: sealed values only
+ * ever come from the store, never from a client (else a copied ciphertext would be opened).
  */
-export function maskSecret(secret: string): string {
-  if (secret.length < 16 || isSealedValue(secret)) return MASK;
-  const underscore = secret.indexOf("_");
-  const prefix = underscore > 0 && underscore < 8 ? secret.slice(0, underscore + 1) : "";
-  return prefix + MASK + secret.slice(-4);
-}
-
-/** True for a value that maskSecret produced (what a client sends back when it kept a secret). */
-export function isMasked(value: unknown): boolean {
-  return typeof value === "string" && value.includes(MASK);
-}
-
-/**
- * A deep copy of `incoming` where every masked string at `paths` is replaced by the stored
- * secret it masks: an update that echoes a masked secret keeps the stored one. `stored` must
- * hold clear values (opened). The stored value at the same place is preferred, else any stored
- * value under the same path whose mask is equal, so reordered or removed rotation secrets still
- * resolve. Throws, naming the field, when a masked value matches no stored secret.
- */
-export function keepMaskedPaths<T>(incoming: T, stored: unknown, paths: readonly FieldPath[]): T {
+export function restoreMasked<T>(
+  incoming: T,
+  stored: unknown,
+  storedPaths: readonly FieldPath[],
+  roots: readonly SecretPath[] = [[]],
+): T {
   const copy = structuredClone(incoming);
-  for (const path of paths) {
-    const candidates: unknown[] = [];
-    walk(stored, toSegments(path), 0, [], (_holder, _key, leaf) => void candidates.push(leaf));
-    walk(copy, toSegments(path), 0, [], (holder, key, leaf, concrete) => {
-      if (!isMasked(leaf)) return;
-      const same = valueAt(stored, concrete);
-      const match = [same, ...candidates].find((c) =>
-        typeof c === "string" && maskSecret(c) === leaf
-      );
+  const candidates: string[] = [];
+  forEachLeaf(stored, storedPaths, (_h, _k, leaf) => {
+    if (typeof leaf === "string") candidates.push(leaf);
+  });
+  const secretAt = new Set(storedPaths.map((p) => toSegments(p).join("\u0000")));
+  const visit = (node: unknown, path: SecretPath) => {
+    if (node === null || typeof node !== "object") return;
+    const holder = node as Holder;
+    for (const key of Object.keys(holder)) {
+      const leaf = holder[key];
+      const here = [...path, Array.isArray(node) ? Number(key) : key];
+      if (typeof leaf !== "string") {
+        visit(leaf, here);
+        continue;
+      }
+      if (isSealedValue(leaf)) {
+        throw new Error(
+          `${here.join(".")}: a sealed value cannot be sent; send the secret or its mask`,
+        );
+      }
+      if (!isMasked(leaf)) continue;
+      const same = valueAt(stored, here);
+      const sameIsSecret = secretAt.has(here.join("\u0000")) && typeof same === "string";
+      const match = leaf === MASK
+        ? (sameIsSecret ? same : undefined)
+        : [sameIsSecret ? same : undefined, ...candidates].find((c) =>
+          typeof c === "string" && maskSecret(c) === leaf
+        );
       if (match === undefined) {
-        throw new Error(`${concrete.join(".")} is masked ("${leaf}") but matches no stored secret`);
+        throw new Error(`${here.join(".")}: is masked ("${leaf}") but matches no stored secret`);
       }
       holder[key] = match;
-    });
-  }
+    }
+  };
+  for (const root of roots) visit(valueAt(copy, root), [...root]);
   return copy;
 }
 

@@ -3,7 +3,8 @@
  * reshapes the event (core/pipeline), compiled once per route version. Aggregation state lives
  * in the store, so windows and batches survive restarts and are shared by nodes.
  */
-import type { Envelope } from "../ports.ts";
+import type { Envelope, Sealer } from "../ports.ts";
+import { openSecrets, routeSecretRoots } from "../model/secret_fields.ts";
 import type { Route } from "../model/route.ts";
 import {
   type AggregateState,
@@ -51,10 +52,13 @@ function isPlainFanOut(c: CompiledRoute): boolean {
     );
 }
 
-function hasAsyncStages(c: CompiledRoute): boolean {
-  const slow = (t: string) => t === "enrich" || t === "aggregate";
-  return c.stages.some((s) => slow(s.type)) ||
-    c.entries.some((e) => e.stages.some((s) => slow(s.type)));
+/** Whether a route has stages that do I/O or keep state (read from the spec: no compile). */
+function hasAsyncStages(route: Route): boolean {
+  const slow = (s: Record<string, unknown>) => s.type === "enrich" || s.type === "aggregate";
+  return (route.spec.pipeline ?? []).some(slow) ||
+    (route.spec.destinations ?? []).some((d) =>
+      ((d as { pipeline?: Record<string, unknown>[] }).pipeline ?? []).some(slow)
+    );
 }
 
 function deliveries(e: Pick<Envelope, "id" | "routeId" | "headers">, o: RouteOutcome) {
@@ -78,34 +82,56 @@ export function toPlan(e: Envelope, o: RouteOutcome): PlanOutcome {
 }
 
 export interface PipelinePlannerDeps {
-  fetch: typeof fetch;
+  /**
+   * The fetch a route's stages (enrich, OAuth2 tokens) use: the Outbound of its owner, which
+   * guards tenants' requests against forbidden addresses.
+   */
+  fetchFor(route: Route): Promise<typeof fetch>;
+  /** Opens the secrets sealed in a route's stages before it is compiled. */
+  sealer?: Sealer;
   state: AggregateState;
   now(): number;
   isOpen?(destinationId: string): boolean;
 }
 
+const OPENED_CACHE = 1000;
+
 export function createPipelinePlanner(deps: PipelinePlannerDeps): Planner {
-  const pdeps: PipelineDeps = {
-    fetch: deps.fetch,
-    state: deps.state,
-    now: deps.now,
-    isOpen: deps.isOpen,
+  const base = { state: deps.state, now: deps.now, isOpen: deps.isOpen };
+  const pdepsFor = async (route: Route): Promise<PipelineDeps> => ({
+    ...base,
+    fetch: await deps.fetchFor(route),
+  });
+  // Opened specs per route version: opening (AES-GCM) runs once per version, not per event.
+  const opened = new Map<string, Promise<Route>>();
+  const open = (route: Route): Promise<Route> => {
+    const sealer = deps.sealer;
+    if (!sealer) return Promise.resolve(route);
+    const key = `${route.id}\u0000${route.version}`;
+    let hit = opened.get(key);
+    if (!hit) {
+      hit = openSecrets(route.spec, sealer, routeSecretRoots).then((spec) => ({ ...route, spec }));
+      hit.catch(() => opened.delete(key));
+      opened.set(key, hit);
+      if (opened.size > OPENED_CACHE) opened.delete(opened.keys().next().value!);
+    }
+    return hit;
   };
-  const compiled = (route: Route) => compileRoute(routeDefinition(route));
+  const compiled = async (route: Route) => compileRoute(routeDefinition(await open(route)));
   const dec = new TextDecoder();
 
   return {
-    inline: (route) => !hasAsyncStages(compiled(route)),
+    inline: (route) => !hasAsyncStages(route),
     async plan(route, event) {
-      const c = compiled(route);
+      const c = await compiled(route);
       // A route with no filters, rules or stages fans the raw body out as it came: no need to
       // parse it (JSON parsing was the largest single cost of such a webhook).
       if (isPlainFanOut(c)) return fanOutPlanner.plan(route, event);
-      return toPlan(event, await runRoute(c, toPipelineEvent(event), pdeps));
+      return toPlan(event, await runRoute(c, toPipelineEvent(event), await pdepsFor(route)));
     },
     async dryRun(route, event) {
-      const o = await runRoute(compiled(route), toPipelineEvent(event), {
-        ...pdeps,
+      const o = await runRoute(await compiled(route), toPipelineEvent(event), {
+        ...await pdepsFor(route),
         dryRun: true,
       });
       const plan = toPlan(event, o);
@@ -133,12 +159,12 @@ export function createPipelinePlanner(deps: PipelinePlannerDeps): Planner {
     async flushDue(routes) {
       const out = [];
       for (const route of routes) {
-        const c = compiled(route);
+        const c = await compiled(route);
         if (
           !c.stages.some((s) => s.type === "aggregate") &&
           !c.entries.some((e) => e.stages.some((s) => s.type === "aggregate"))
         ) continue;
-        for (const r of await flushDue(c, pdeps)) {
+        for (const r of await flushDue(c, await pdepsFor(route))) {
           out.push({
             route,
             bucket: r.bucket,

@@ -6,8 +6,7 @@ import type { Publisher, PublisherContext, PublisherFactory, Sealer } from "../p
 import type { Store } from "../store.ts";
 import type { Destination } from "../model/destination.ts";
 import type { Role } from "../model/user.ts";
-import { findSecretPaths } from "../model/secret_fields.ts";
-import { openPaths } from "../crypto/seal_fields.ts";
+import { openSecrets } from "../model/secret_fields.ts";
 
 /** A destination whose stored config cannot make a publisher: retrying will not help. */
 export class PublisherConfigError extends Error {
@@ -54,7 +53,7 @@ export function createPublisherPool(deps: {
     if (!factory) {
       throw new Error(`destination ${id}: type ${d.type} is not available on this node`);
     }
-    let config = await openPaths(d.config, findSecretPaths(d.config), deps.sealer);
+    let config = await openSecrets(d.config, deps.sealer);
     if (deps.defaults) config = deps.defaults(d.type, config);
     const owner = await deps.store.getUser(d.owner);
     const publisher = factory.create(

@@ -8,9 +8,8 @@
 import { z } from "zod";
 import type { Sealer } from "../ports.ts";
 import type { Store } from "../store.ts";
-import { openPaths } from "../crypto/seal_fields.ts";
+import { openSecrets } from "../model/secret_fields.ts";
 import { encodeHex } from "../crypto/encoding.ts";
-import { signatureSecretPaths } from "../verify/signature_config.ts";
 
 const limitsSchema = z.strictObject({
   max_body_bytes: z.number().int().min(1).optional(),
@@ -57,7 +56,7 @@ export async function buildRoutesDoc(
       endpoint: r.endpoint,
       method: r.method,
       ...(r.spec.limits ? { limits: r.spec.limits } : {}),
-      signature_config: sc ? await openPaths(sc, signatureSecretPaths(sc), sealer) : null,
+      signature_config: sc ? await openSecrets(sc, sealer) : null,
       response: r.spec.response ?? null,
     });
   }

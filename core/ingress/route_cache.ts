@@ -8,12 +8,8 @@ import { responseTemplateSchema } from "./response_template.ts";
 import type { IngressRoute } from "./ingress.ts";
 import type { Sealer } from "../ports.ts";
 import type { Store } from "../store.ts";
-import { openPaths } from "../crypto/seal_fields.ts";
-import {
-  parseSignatureConfig,
-  type SignatureConfig,
-  signatureSecretPaths,
-} from "../verify/signature_config.ts";
+import { openSecrets } from "../model/secret_fields.ts";
+import { parseSignatureConfig, type SignatureConfig } from "../verify/signature_config.ts";
 
 /** A route as ingress needs it, with the stored route beside it for planning. */
 export interface PreparedRoute extends IngressRoute {
@@ -39,7 +35,7 @@ export function createRouteCache(
     if (!route) return null;
     let signature: SignatureConfig | null = null;
     const sc = route.spec.signature_config;
-    if (sc) signature = parseSignatureConfig(await openPaths(sc, signatureSecretPaths(sc), sealer));
+    if (sc) signature = parseSignatureConfig(await openSecrets(sc, sealer));
     const tpl = route.spec.response ? responseTemplateSchema.safeParse(route.spec.response) : null;
     return {
       id: route.id,

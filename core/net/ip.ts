@@ -67,6 +67,39 @@ export function parseIPv6(text: string): IpBytes | null {
   return out;
 }
 
+/**
+ * Parses the legacy IPv4 forms that inet_aton (and so getaddrinfo, node:net, curl) accept but
+ * dotted-quad parsing refuses: 1 to 4 parts, each decimal, octal (leading 0) or hex (0x), the
+ * last part filling the remaining bytes: `2130706433`, `0177.0.0.1`, `0x7f.1`, `127.1`.
+ * Returns null for anything else. The WHATWG URL parser applies the same rules to http(s)
+ * hosts; other schemes (amqp, redis, kafka's host:port) pass the text on as is, and the
+ * resolver then reads it this way, so the guard must too.
+ */
+export function parseInetAton(text: string): IpBytes | null {
+  const t = text.endsWith(".") ? text.slice(0, -1) : text;
+  const parts = t.split(".");
+  if (parts.length < 1 || parts.length > 4) return null;
+  const values: number[] = [];
+  for (const p of parts) {
+    let n: number;
+    if (/^0x[0-9a-f]*$/i.test(p)) n = p.length === 2 ? 0 : parseInt(p.slice(2), 16);
+    else if (/^0[0-7]*$/.test(p)) n = p.length === 1 ? 0 : parseInt(p.slice(1), 8);
+    else if (/^[1-9][0-9]*$/.test(p)) n = Number(p);
+    else return null;
+    if (!Number.isSafeInteger(n)) return null;
+    values.push(n);
+  }
+  const last = values.pop()!;
+  if (values.some((v) => v > 255)) return null;
+  if (last >= 2 ** (8 * (4 - values.length))) return null;
+  const out = new Uint8Array(4);
+  values.forEach((v, i) => (out[i] = v));
+  for (let i = 3, rest = last; i >= values.length; i--, rest = Math.floor(rest / 256)) {
+    out[i] = rest % 256;
+  }
+  return out;
+}
+
 /** Parses an IPv4 or IPv6 literal (IPv6 may be in brackets), else null. */
 export function parseIp(text: string): IpBytes | null {
   const t = text.startsWith("[") && text.endsWith("]") ? text.slice(1, -1) : text;

@@ -19,8 +19,7 @@ import type {
 import type { AcceptResult, Store } from "../store.ts";
 import type { Trigger } from "../model/trigger.ts";
 import type { Role } from "../model/user.ts";
-import { findSecretPaths } from "../model/secret_fields.ts";
-import { openPaths } from "../crypto/seal_fields.ts";
+import { openSecrets } from "../model/secret_fields.ts";
 import { TriggerInstance } from "./instance.ts";
 import { errorText, sleep } from "./sleep.ts";
 
@@ -96,7 +95,7 @@ export function createTriggerRunner(deps: TriggerRunnerDeps): TriggerRunner {
   async function prepare(t: Trigger): Promise<{ factory: SourceFactory; config: unknown }> {
     const factory = deps.sources[t.type];
     if (!factory) throw new Error(`trigger type ${t.type} is not available on this node`);
-    let config = await openPaths(t.config, findSecretPaths(t.config), deps.sealer);
+    let config = await openSecrets(t.config, deps.sealer);
     config = deps.configDefaults?.(t.type, config, "trigger") ?? config;
     return { factory, config: factory.parseConfig(config) };
   }

@@ -213,44 +213,6 @@ export function parseSignatureConfig(input: unknown): SignatureConfig {
   throw new TypeError(`invalid signature_config: ${details.join("; ")}`);
 }
 
-/** Every place a secret may sit in a signature_config; `*` matches each array index. */
-export const SIGNATURE_SECRET_PATHS: readonly (readonly string[])[] = [
-  ["secret"],
-  ["secrets", "*"],
-  ["token"],
-  ["tokens", "*"],
-  ["password"],
-  ["key"],
-  ["keys", "*"],
-  ["verifications", "*", "secret"],
-  ["verifications", "*", "secrets", "*"],
-];
-
-/**
- * The concrete paths of the secret-bearing strings in `config` (parsed or raw JSON), e.g.
- * `[["verifications", 0, "secret"], ["secrets", 1]]`, for sealing at rest and masking in API
- * answers. Relative to the signature_config object itself.
- */
-export function signatureSecretPaths(config: unknown): (string | number)[][] {
-  const found: (string | number)[][] = [];
-  const visit = (node: unknown, rest: readonly string[], trail: (string | number)[]) => {
-    if (rest.length === 0) {
-      if (typeof node === "string") found.push(trail);
-      return;
-    }
-    if (node === null || typeof node !== "object") return;
-    const [head, ...tail] = rest;
-    if (head === "*") {
-      if (!Array.isArray(node)) return;
-      node.forEach((child, i) => visit(child, tail, [...trail, i]));
-    } else if (Object.hasOwn(node, head)) {
-      visit((node as Record<string, unknown>)[head], tail, [...trail, head]);
-    }
-  };
-  for (const path of SIGNATURE_SECRET_PATHS) visit(config, path, []);
-  return found;
-}
-
 /** The placeholder names in a template, in order. */
 export function placeholders(template: string): string[] {
   return Array.from(template.matchAll(PLACEHOLDER), (m) => m[1]);

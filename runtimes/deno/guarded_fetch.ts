@@ -19,22 +19,16 @@
  *   certificate checks against the real host name.
  * Pinned clients are cached per (scheme, host, port, ip) so keep-alive connections are
  * reused, and closed after `idleClientMs` without use. Pinned requests bypass HTTP(S)_PROXY:
- * the guard must see the real destination. Hosts allowed by name (allowHosts, or
- * allowPrivate for the whole node) are fetched plainly, without resolution or pinning.
+ * the guard must see the real destination. Hosts allowed by name on the URL's port
+ * (allow_hosts `host:port`, or allowPrivate for the whole node) are fetched plainly, without
+ * resolution or pinning.
  * Only the first usable address is tried (IPv4 preferred); there is no happy-eyeballs.
  */
-import {
-  type AddressPolicy,
-  ForbiddenAddressError,
-  formatIp,
-  normalizeHost,
-  parseIp,
-} from "../../core/net/private_address.ts";
+import { type AddressPolicy, formatIp, normalizeHost } from "../../core/net/private_address.ts";
+import { checkedAddresses, resolveHost, type Resolver } from "./resolve.ts";
 
 export { ForbiddenAddressError } from "../../core/net/private_address.ts";
-
-/** Resolves a host name to IP addresses. */
-export type Resolver = (host: string, signal?: AbortSignal) => Promise<string[]>;
+export { checkedAddresses, resolveHost, type Resolver } from "./resolve.ts";
 
 export interface GuardedFetchOptions {
   /** Redirects followed (each re-checked) before giving up; default 5. */
@@ -47,70 +41,14 @@ export interface GuardedFetchOptions {
   idleClientMs?: number;
 }
 
-/** A fetch that refuses forbidden addresses, plus the host check broker adapters need. */
+/** A fetch that refuses forbidden addresses. */
 export interface GuardedFetch {
   (input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
-  /** Throws ForbiddenAddressError when `host` resolves to a refused address. */
-  checkHost(host: string): Promise<void>;
   /** Closes cached clients and the relay (tests; a node keeps it for its lifetime). */
   close(): Promise<void>;
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
-
-/** A host string as the URL parser sees it: lower-case, IDN to ASCII, `127.1` to `127.0.0.1`. */
-function canonicalHost(host: string): string {
-  const h = host.trim();
-  const bracketed = h.includes(":") && !h.startsWith("[") ? `[${h}]` : h;
-  try {
-    const parsed = new URL(`http://${bracketed}/`);
-    if (parsed.port || parsed.username || parsed.pathname !== "/") throw new Error("not a host");
-    return normalizeHost(parsed.hostname);
-  } catch {
-    throw new ForbiddenAddressError(host, "it is not a valid host name");
-  }
-}
-
-/** A and AAAA records of `host`; IP literals and `localhost` answer without DNS. */
-export async function resolveHost(host: string, signal?: AbortSignal): Promise<string[]> {
-  const h = normalizeHost(host);
-  const ip = parseIp(h);
-  if (ip) return [formatIp(ip)];
-  if (h === "localhost" || h.endsWith(".localhost")) return ["127.0.0.1", "::1"];
-  const [a, aaaa] = await Promise.allSettled([
-    Deno.resolveDns(h, "A", { signal }),
-    Deno.resolveDns(h, "AAAA", { signal }),
-  ]);
-  const out = [
-    ...(a.status === "fulfilled" ? a.value : []),
-    ...(aaaa.status === "fulfilled" ? aaaa.value : []),
-  ];
-  if (out.length === 0) {
-    const why = a.status === "rejected" ? String(a.reason?.message ?? a.reason) : "no records";
-    throw new Error(`cannot resolve host ${h}: ${why}`);
-  }
-  return out;
-}
-
-/**
- * Resolves and checks `host` under `policy`. Returns the checked addresses (empty when the
- * host is allowed by name and was not resolved); a client should connect to one of them.
- * Throws ForbiddenAddressError naming the host and the refused address.
- */
-export async function checkHost(
-  policy: AddressPolicy,
-  host: string,
-  resolve: Resolver = resolveHost,
-  signal?: AbortSignal,
-): Promise<string[]> {
-  const h = canonicalHost(host);
-  if (policy.hostAllowed(h)) return [];
-  const literal = parseIp(h);
-  const addrs = literal ? [formatIp(literal)] : await resolve(h, signal);
-  const reason = policy.check(h, addrs);
-  if (reason) throw new ForbiddenAddressError(h, reason);
-  return addrs;
-}
 
 /** Creates the guarded fetch for one policy (one per node, or per tenant class). */
 export function createGuardedFetch(
@@ -126,10 +64,9 @@ export function createGuardedFetch(
       throw new TypeError(`refusing ${url.protocol} URL ${url.href}: only http and https`);
     }
     const host = normalizeHost(url.hostname);
-    if (policy.hostAllowed(host)) return await fetch(url, init);
-    const addrs = await checkHost(policy, host, resolve, init.signal ?? undefined);
-    const ip = addrs.find((a) => !a.includes(":")) ?? addrs[0];
     const port = Number(url.port) || (url.protocol === "https:" ? 443 : 80);
+    if (policy.hostAllowed(host, port)) return await fetch(url, init);
+    const [ip] = await checkedAddresses(policy, host, port, resolve, init.signal ?? undefined);
     return await pins.fetch(url, host, port, ip, init);
   }
 
@@ -169,12 +106,7 @@ export function createGuardedFetch(
     }
   };
 
-  return Object.assign(guarded, {
-    checkHost: async (host: string) => {
-      await checkHost(policy, host, resolve);
-    },
-    close: () => pins.close(),
-  });
+  return Object.assign(guarded, { close: () => pins.close() });
 }
 
 interface CachedClient {

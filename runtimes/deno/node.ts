@@ -16,17 +16,19 @@ import { createSealer } from "../../core/crypto/sealer.ts";
 import { type AddressPolicy, createAddressPolicy } from "../../core/net/policy.ts";
 import { hashPassword } from "../../core/auth/password.ts";
 import { newId } from "../../core/model/ids.ts";
-import type { PublisherContext, PublisherFactory } from "../../core/ports.ts";
-import { createFilePublisherFactory } from "../../adapters/brokers/file/publisher.ts";
+import type { PublisherContext } from "../../core/ports.ts";
+import type { Role } from "../../core/model/user.ts";
+import { readSettings, type Settings } from "../../core/model/settings.ts";
+import { resealStore } from "../../core/model/reseal.ts";
 import type { Store } from "../../core/store.ts";
 import { openStoreAsync } from "../../adapters/store/sqlite/store.ts";
-import { PUBLISHERS } from "../../adapters/brokers/registry.ts";
+import { PUBLISHERS, tenantPublishers } from "../../adapters/brokers/registry.ts";
 import { SOURCES } from "../../adapters/sources/registry.ts";
 import { createTriggerRunner } from "../../core/sources/runner.ts";
 import { jobLease } from "../../core/sources/job_lease.ts";
 import { openCoordinator } from "./coordinator.ts";
 import { everyMinute } from "./maintenance.ts";
-import { createGuardedFetch } from "./guarded_fetch.ts";
+import { createOutbound, openOutbound } from "./outbound.ts";
 import type { NodeConfig } from "./config.ts";
 import { loadKeys } from "./keys.ts";
 import { createLogger } from "./logger.ts";
@@ -96,15 +98,29 @@ export async function startNode(
   const abort = new AbortController();
   const clock = { now: () => Date.now() };
 
-  const settings = await store.getSettings();
+  // Secrets saved before the secret rule knew them (header credentials, enrich stages) are
+  // sealed now, so nothing stays in clear at rest.
+  const resealed = await resealStore(store, sealer, sealer);
+  if (resealed.destinations || resealed.routes) {
+    log.info("sealed secrets stored in clear", { ...resealed });
+  }
+
+  const { settings, invalid } = readSettings(await store.getSettings());
+  for (const bad of invalid) {
+    log.error("invalid stored setting ignored: its default applies until an admin fixes it", {
+      key: bad.key,
+      error: bad.message,
+    });
+  }
   // The tenants' address policy follows the admin's allow lists in settings: rebuilt when
-  // POST /api/settings changes them, without a restart.
+  // POST /api/settings changes them, without a restart. Settings are validated by the same
+  // parsers (core/model/settings.ts), so building the policy cannot fail here.
   let tenantPolicy: AddressPolicy;
-  const applySettings = (st: Record<string, unknown>) => {
+  const applySettings = (st: Settings) => {
     tenantPolicy = createAddressPolicy({
       allowPrivate: cfg.allowPrivateNetworks,
-      allowHosts: (st.allow_hosts as string[] | undefined) ?? [],
-      allowCidrs: (st.allow_cidrs as string[] | undefined) ?? [],
+      allowHosts: st.allow_hosts ?? [],
+      allowCidrs: st.allow_cidrs ?? [],
     });
   };
   applySettings(settings);
@@ -112,24 +128,19 @@ export async function startNode(
     get allowPrivate() {
       return tenantPolicy.allowPrivate;
     },
-    hostAllowed: (h) => tenantPolicy.hostAllowed(h),
-    check: (h, ips) => tenantPolicy.check(h, ips),
+    hostAllowed: (h, port) => tenantPolicy.hostAllowed(h, port),
+    check: (h, ips, port) => tenantPolicy.check(h, ips, port),
   };
-  const tenantFetch = createGuardedFetch(livePolicy);
-  const adminFetch = createGuardedFetch(createAddressPolicy({ allowPrivate: true }));
-  const context = (role: "admin" | "user"): PublisherContext => {
-    const f = role === "admin" ? adminFetch : tenantFetch;
-    return {
-      fetch: f,
-      checkHost: (h) => f.checkHost(h),
-      log: log.child({ component: "publisher" }),
-    };
-  };
+  // One Outbound per class of owner: tenants' connections are guarded, admins' are not.
+  const tenantOutbound = createOutbound(livePolicy);
+  const adminOutbound = openOutbound();
+  const outbound = (role: Role) => role === "admin" ? adminOutbound : tenantOutbound;
+  const context = (role: Role): PublisherContext => ({
+    ...outbound(role),
+    log: log.child({ component: "publisher" }),
+  });
 
-  // Tenants' file destinations may only write inside <data>/files; admins anywhere.
-  const tenantPublishers = {
-    file: createFilePublisherFactory({ root: `${cfg.dataDir}/files` }) as PublisherFactory,
-  };
+  const tenantFactories = tenantPublishers({ filesRoot: `${cfg.dataDir}/files` });
   const breakers = createCircuitBreakers();
   // One rule for destinations and triggers: a rabbitmq one without `url` uses RABBITMQ_URL.
   const configDefaults = (type: string, config: Record<string, unknown>) =>
@@ -141,13 +152,14 @@ export async function startNode(
     store,
     sealer,
     factories: PUBLISHERS,
-    tenantFactories: tenantPublishers,
+    tenantFactories,
     context,
     defaults: configDefaults,
   });
   const planner = opts.planner ?? createRoutePlanner({
-    fetch: tenantFetch,
+    fetch: (role) => outbound(role).fetch,
     store,
+    sealer,
     isOpen: (id) => breakers.isOpen(id, Date.now()),
   });
   const dispatcher = createDispatcher({
@@ -222,7 +234,8 @@ export async function startNode(
     async () => {
       try {
         if (!(await retentionLease())) return;
-        const days = Number((await store.getSettings()).retention_days ?? cfg.retentionDays);
+        const days = readSettings(await store.getSettings()).settings.retention_days ??
+          cfg.retentionDays;
         const n = await store.purgeDelivered(Date.now() - days * 86400_000);
         if (n) log.info("retention removed delivered events", { count: n });
       } catch (e) {
@@ -244,7 +257,8 @@ export async function startNode(
     tokenTtlSeconds: cfg.tokenTtlSeconds,
     planner,
     publishers: PUBLISHERS,
-    tenantPublishers,
+    tenantPublishers: tenantFactories,
+    addressPolicy: livePolicy,
     sources: SOURCES,
     triggers,
     configDefaults,
@@ -265,7 +279,7 @@ export async function startNode(
     },
     healthChecks: { publishers: () => pool.healthy() },
     edge: cfg.edgeSecret ? { secret: cfg.edgeSecret } : undefined,
-    settingsChanged: applySettings,
+    settingsChanged: (st) => applySettings(readSettings(st).settings),
     circuitState: (id) => breakers.state(id, Date.now()),
     ui: await nodeUi(log),
   };
@@ -315,8 +329,8 @@ export async function startNode(
       await Promise.allSettled([processLoop.done, dispatchLoop.done]);
       await pool.closeAll();
       await coordinator.close?.().catch(() => {});
-      await tenantFetch.close();
-      await adminFetch.close();
+      await tenantOutbound.close();
+      await adminOutbound.close();
       await store.close();
       log.info("stopped");
     })();

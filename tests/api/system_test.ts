@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { harness } from "../helpers/app.ts";
 import { cheapAdmin, expectError, expectJson } from "./_helpers.ts";
 
-Deno.test("settings: everyone reads, only admins write, unknown keys are 400", async () => {
+Deno.test("settings: only admins read and write, unknown keys are 400", async () => {
   const h = await harness();
   try {
     const admin = await cheapAdmin(h);
@@ -17,29 +17,39 @@ Deno.test("settings: everyone reads, only admins write, unknown keys are 400", a
       undefined,
       "forbidden",
     );
+    // the allow lists name internal hosts: not for tenants' eyes
+    await expectError(
+      h.call("GET", "/api/settings", undefined, user.token),
+      403,
+      undefined,
+      "forbidden",
+    );
     const saved = await expectJson(
       h.call("POST", "/api/settings", {
         retention_days: 3,
-        allow_hosts: ["hooks.internal"],
+        allow_hosts: ["hooks.internal:443"],
         allow_cidrs: ["10.0.0.0/8"],
       }, admin.token),
       200,
     );
     assert.deepEqual(saved, {
       retention_days: 3,
-      allow_hosts: ["hooks.internal"],
+      allow_hosts: ["hooks.internal:443"],
       allow_cidrs: ["10.0.0.0/8"],
     });
     // a partial update keeps the other keys
     await expectJson(h.call("POST", "/api/settings", { retention_days: 5 }, admin.token), 200);
-    assert.deepEqual(await expectJson(h.call("GET", "/api/settings", undefined, user.token), 200), {
-      retention_days: 5,
-      allow_hosts: ["hooks.internal"],
-      allow_cidrs: ["10.0.0.0/8"],
-    });
+    assert.deepEqual(
+      await expectJson(h.call("GET", "/api/settings", undefined, admin.token), 200),
+      {
+        retention_days: 5,
+        allow_hosts: ["hooks.internal:443"],
+        allow_cidrs: ["10.0.0.0/8"],
+      },
+    );
     assert.deepEqual(await h.store.getSettings(), {
       retention_days: 5,
-      allow_hosts: ["hooks.internal"],
+      allow_hosts: ["hooks.internal:443"],
       allow_cidrs: ["10.0.0.0/8"],
     });
     await expectError(
@@ -47,10 +57,21 @@ Deno.test("settings: everyone reads, only admins write, unknown keys are 400", a
       400,
       "retention_dayz",
     );
+    // validated by the parsers that apply them: nothing accepted can fail later
     await expectError(
-      h.call("POST", "/api/settings", { allow_cidrs: ["10.0.0.0"] }, admin.token),
+      h.call("POST", "/api/settings", { allow_cidrs: ["D:/8"] }, admin.token),
       400,
       "allow_cidrs.0",
+    );
+    await expectError(
+      h.call("POST", "/api/settings", { allow_cidrs: ["10.0.0.0/33"] }, admin.token),
+      400,
+      "allow_cidrs.0",
+    );
+    await expectError(
+      h.call("POST", "/api/settings", { allow_hosts: ["hooks.internal"] }, admin.token),
+      400,
+      "allow_hosts.0",
     );
     await expectError(
       h.call("POST", "/api/settings", { retention_days: "3" }, admin.token),

@@ -194,7 +194,7 @@ Deno.test("triggers: secrets in configs are sealed at rest, masked, kept on a ma
         "PUT",
         `/api/triggers/${t.id}`,
         schedule(route.id, {
-          config: { ...config, payload: { password: "xx****zz" } },
+          config: { ...config, payload: { password: "****00000000" } },
         }),
         token,
       ),

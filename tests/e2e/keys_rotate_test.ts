@@ -22,6 +22,13 @@ Deno.test("keys rotate re-seals destination and route secrets under the new key"
       name: "r",
       destinations: [{ destination_id: dest.id }],
       signature_config: { enabled: true, preset: "github", secret },
+      // an enrich stage's credentials are sealed by the same rule, and re-sealed too
+      pipeline: [{
+        type: "enrich",
+        url: "http://127.0.0.1:9/lookup",
+        auth: { type: "bearer", token: "enrich-token-0123456789" },
+        on_error: "drop",
+      }],
     });
     await router.kill("SIGTERM");
     const oldKey = (await Deno.readTextFile(`${dir}/encryption_key`)).trim();
@@ -42,7 +49,7 @@ Deno.test("keys rotate re-seals destination and route secrets under the new key"
     assert.ok(out.success, new TextDecoder().decode(out.stderr));
     assert.match(
       new TextDecoder().decode(out.stdout),
-      /re-sealed 1 destination\(s\) and 1 route\(s\)/,
+      /re-sealed 1 destination\(s\), 1 route\(s\) and 0 trigger\(s\)/,
     );
     const newKey = (await Deno.readTextFile(`${dir}/encryption_key`)).trim();
     assert.notEqual(newKey, oldKey);
@@ -56,6 +63,13 @@ Deno.test("keys rotate re-seals destination and route secrets under the new key"
       "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
     );
     await assert.rejects(() => createSealer(parseEncryptionKey(oldKey)).open(sealed));
+    const [r] = await store.allRoutes();
+    const token = (r.spec.pipeline![0] as { auth: { token: string } }).auth.token;
+    assert.match(token, /^sealed:v1:/);
+    assert.equal(
+      await createSealer(parseEncryptionKey(newKey)).open(token),
+      "enrich-token-0123456789",
+    );
     await store.close();
 
     router = await startRouter({ dir });

@@ -6,6 +6,7 @@ import { createApp } from "../../core/app.ts";
 import type { AppDeps } from "../../core/app_deps.ts";
 import { createGroupCommitter } from "../../core/ingress/group_commit.ts";
 import { createSealer } from "../../core/crypto/sealer.ts";
+import { createAddressPolicy } from "../../core/net/policy.ts";
 import { hashPassword } from "../../core/auth/password.ts";
 import { newId } from "../../core/model/ids.ts";
 import type { Metrics } from "../../core/ports.ts";
@@ -19,6 +20,7 @@ import { createPipelinePlanner } from "../../core/delivery/pipeline_planner.ts";
 import { MemoryState } from "../../core/pipeline/memory_state.ts";
 import { ensureAdmin } from "../../runtimes/deno/node.ts";
 import { createLogger } from "../../runtimes/deno/logger.ts";
+import { openOutbound } from "../../runtimes/deno/outbound.ts";
 import { nodeUi } from "../../runtimes/deno/ui.ts";
 
 export const ADMIN_PASSWORD = "admin-pass-1";
@@ -67,7 +69,7 @@ export async function harness(overrides: Partial<AppDeps> = {}): Promise<Harness
   await ensureAdmin(store);
   const metrics = nullMetrics();
   const committer = createGroupCommitter((e) => store.accept(e));
-  const sealer = createSealer(crypto.getRandomValues(new Uint8Array(32)));
+  const sealer = overrides.sealer ?? createSealer(crypto.getRandomValues(new Uint8Array(32)));
   const log = createLogger("error");
   // The real trigger runtime over the same store, not started: POST /run takes the lease and
   // runs the trigger once here, as on a node where it is not running yet.
@@ -77,7 +79,7 @@ export async function harness(overrides: Partial<AppDeps> = {}): Promise<Harness
     sources: overrides.sources ?? SOURCES,
     coordinator: storeCoordinator(store),
     accept: (e) => committer.accept(e),
-    outbound: () => ({ fetch, checkHost: () => Promise.resolve() }),
+    outbound: () => openOutbound(),
     log,
     clock: { now: () => Date.now() },
     nodeId: "test-node",
@@ -92,10 +94,14 @@ export async function harness(overrides: Partial<AppDeps> = {}): Promise<Harness
     version: "test",
     tokenTtlSeconds: 3600,
     planner: createPipelinePlanner({
-      fetch,
+      fetchFor: () => Promise.resolve(fetch),
+      sealer,
       state: new MemoryState(),
       now: () => Date.now(),
     }),
+    // Loopback test servers are reached by tenants' destinations here; tests of the address
+    // guard pass their own policy.
+    addressPolicy: createAddressPolicy({ allowPrivate: true }),
     publishers: PUBLISHERS,
     sources: SOURCES,
     triggers,

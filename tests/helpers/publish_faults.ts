@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import type { Outgoing, Publisher, PublisherContext, PublishResult } from "../../core/ports.ts";
 import { outgoing } from "../conformance/publisher_suite.ts";
 import { type InstanceAction, silentServer } from "./broker_instances.ts";
+import { canary, guardedContext, REBOUND_NAME } from "./canary.ts";
 
 /** `r` failed, with the given permanence and an error matching `pattern`. */
 export function assertFailed(r: PublishResult, permanent: boolean, pattern: RegExp): void {
@@ -126,27 +127,42 @@ export async function assertHungServerBounded(make: (port: number) => Publisher)
 }
 
 /**
- * A host the address guard refuses: every message fails permanently naming the refusal, and
- * the guard was asked about 127.0.0.1 only. `create` builds the publisher with the context.
+ * The address guard, through the publisher's own client library, against a loopback listener
+ * (`make` builds the publisher for a host and port, with the context):
+ * - 127.0.0.1 under a strict policy: every message fails permanently naming the refusal, and
+ *   the listener is never dialled;
+ * - a name that resolves to 127.0.0.1 (injected resolver, no DNS): refused the same way;
+ * - the same name with 127.0.0.1/32 allowed: the listener is dialled, which proves the library
+ *   connected through the guard's resolution (the system resolver does not know the name).
  */
 export async function assertGuardRefuses(
-  ctx: PublisherContext,
-  create: (guarded: PublisherContext) => Publisher,
+  make: (host: string, port: number, ctx: PublisherContext) => Publisher,
 ): Promise<void> {
-  const checked: string[] = [];
-  const guarded: PublisherContext = {
-    ...ctx,
-    checkHost: (host) => {
-      checked.push(host);
-      return Promise.reject(new Error(`${host} is a loopback address`));
-    },
-  };
-  const p = create(guarded);
+  for (const host of ["127.0.0.1", REBOUND_NAME]) {
+    const target = canary();
+    const ctx = guardedContext();
+    const p = make(host, target.port, ctx);
+    try {
+      const rs = await p.publish(outgoing(2), new AbortController().signal);
+      for (const r of rs) assertFailed(r, true, /127\.0\.0\.1 is loopback/);
+      assert.equal(target.connections(), 0, `${host}: the listener was never dialled`);
+    } finally {
+      await p.close();
+      await ctx.close();
+      target.close();
+    }
+  }
+  const target = canary();
+  const ctx = guardedContext({ allowCidrs: ["127.0.0.1/32"] });
+  const p = make(REBOUND_NAME, target.port, ctx);
   try {
-    const rs = await p.publish(outgoing(2), new AbortController().signal);
-    for (const r of rs) assertFailed(r, true, /host refused: 127\.0\.0\.1 is a loopback address/);
-    assert.deepEqual(checked, ["127.0.0.1"]);
+    const publishing = p.publish(outgoing(1), new AbortController().signal);
+    await target.reached(8_000);
+    target.close(); // the listener is no broker: let the publish fail
+    await publishing;
   } finally {
     await p.close();
+    await ctx.close();
+    target.close();
   }
 }

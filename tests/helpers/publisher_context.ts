@@ -1,5 +1,6 @@
-/** A PublisherContext for broker tests: real fetch, every host allowed, log lines kept. */
+/** A PublisherContext for broker tests: an Outbound that allows every host, log lines kept. */
 import type { Logger, PublisherContext } from "../../core/ports.ts";
+import { openOutbound } from "../../runtimes/deno/outbound.ts";
 
 /** Each log call appends `<level> <msg> <fields as JSON>` to `lines`, so tests can assert on it. */
 export function testContext(lines: string[] = []): PublisherContext {
@@ -12,5 +13,5 @@ export function testContext(lines: string[] = []): PublisherContext {
     error: log("error"),
     child: () => l,
   };
-  return { fetch, checkHost: () => Promise.resolve(), log: l };
+  return { ...openOutbound(), log: l };
 }

@@ -4,6 +4,7 @@
  * cursor lives in `state` so a test can "restart" a source and keep its position. Source
  * adapters test themselves with this; the trigger runtime's own tests use the real node.
  */
+import { openOutbound } from "../../runtimes/deno/outbound.ts";
 import type {
   EmitResult,
   Outbound,
@@ -92,7 +93,7 @@ export async function sourceHarness(): Promise<SourceHarness> {
         },
       },
       report: (s) => statuses.set(id, { ...statuses.get(id), ...s }),
-      outbound: opts.outbound ?? { fetch, checkHost: () => Promise.resolve() },
+      outbound: opts.outbound ?? openOutbound(),
       log: log.child({ trigger: id }),
       clock: { now: () => Date.now() },
       nodeId: "harness-node",

@@ -5,6 +5,7 @@
  * publishes that throw or hang, and open circuits skipped at claim time.
  */
 import assert from "node:assert/strict";
+import { openOutbound } from "../../runtimes/deno/outbound.ts";
 import { createDispatcher } from "../../core/delivery/dispatcher.ts";
 import { createPublisherPool } from "../../core/delivery/publisher_pool.ts";
 import {
@@ -93,7 +94,7 @@ async function world(opts: { breakers?: CircuitBreakers; leaseMs?: number } = {}
     store,
     sealer: createSealer(crypto.getRandomValues(new Uint8Array(32))),
     factories: { log: fake as PublisherFactory },
-    context: () => ({ fetch, checkHost: () => Promise.resolve(), log: silent }),
+    context: () => ({ ...openOutbound(), log: silent }),
   });
   const breakers = opts.breakers ?? createCircuitBreakers();
   const dispatcher = createDispatcher({

@@ -28,6 +28,7 @@ import { bounded, errorMessage, failure, hostOf, PublishError, Reconnector } fro
 import { type KafkaConfig, kafkaConfigSchema, parseKafkaConfig } from "./config.ts";
 import { compileKey, type KeyFn } from "./key.ts";
 import { guardedSocketFactory } from "./socket.ts";
+import { isForbiddenAddressError } from "../../../core/net/forbidden_address_error.ts";
 
 const PERMANENT_TYPES = new Set([
   "MESSAGE_TOO_LARGE",
@@ -62,6 +63,7 @@ function root(e: unknown): unknown {
 export function classifyKafka(e: unknown): boolean {
   if (e instanceof PublishError) return e.permanent;
   for (const x of [e, root(e)]) {
+    if (isForbiddenAddressError(x)) return true;
     const type = (x as { type?: unknown } | null)?.type;
     if (typeof type === "string" && PERMANENT_TYPES.has(type)) return true;
     const name = (x as { name?: unknown } | null)?.name;
@@ -117,7 +119,7 @@ export class KafkaPublisher implements Publisher {
       retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1_000 },
       logLevel: logLevel.WARN,
       logCreator: logCreator(ctx.log),
-      socketFactory: guardedSocketFactory((host) => ctx.checkHost(host)),
+      socketFactory: guardedSocketFactory(ctx),
     });
   }
 
@@ -228,7 +230,11 @@ export class KafkaPublisher implements Publisher {
   async #open(): Promise<Producer> {
     this.#reconnect.check();
     try {
-      for (const b of this.config.brokers) await this.ctx.checkHost(hostOf(b));
+      // The sockets dial checked addresses anyway; checking the seeds first turns a refused
+      // host into one clear permanent error instead of kafkajs's retried connection errors.
+      for (const b of this.config.brokers) {
+        await this.ctx.checkHost(hostOf(b), Number(b.slice(b.lastIndexOf(":") + 1)));
+      }
     } catch (e) {
       throw new PublishError(`kafka: broker host refused: ${errorMessage(e)}`, true);
     }

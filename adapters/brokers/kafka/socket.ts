@@ -1,33 +1,17 @@
 /**
- * kafkajs socket factory that runs the private-address guard (PublisherContext.checkHost) on
- * every broker it connects to, including brokers learnt from cluster metadata, not only the
- * configured seeds. Plaintext sockets connect only after the check passes. TLS sockets use
- * kafkajs's usual path (the seeds are still checked by the publisher before connecting).
+ * kafkajs socket factory over the address guard (adapters/net/socket.ts): every broker it
+ * connects to, including brokers learnt from cluster metadata and not only the configured
+ * seeds, is dialled on an address the Outbound checked for that port, plain or TLS.
  */
-import net from "node:net";
-import tls from "node:tls";
 import type { ISocketFactory } from "kafkajs";
+import type { Outbound } from "../../../core/ports.ts";
+import { guardedConnect } from "../../net/socket.ts";
 
 const KEEP_ALIVE_MS = 60_000;
 
-export function guardedSocketFactory(check: (host: string) => Promise<void>): ISocketFactory {
-  return ({ host, port, ssl, onConnect }) => {
-    if (ssl) {
-      const socket = tls.connect(
-        { host, port, ...(!net.isIP(host) ? { servername: host } : {}), ...ssl },
-        onConnect,
-      );
-      socket.setKeepAlive(true, KEEP_ALIVE_MS);
-      return socket;
-    }
-    const socket = new net.Socket();
-    socket.setKeepAlive(true, KEEP_ALIVE_MS);
-    check(host).then(
-      () => {
-        if (!socket.destroyed) socket.connect({ host, port }, onConnect);
-      },
-      (e) => socket.destroy(e instanceof Error ? e : new Error(String(e))),
-    );
-    return socket;
-  };
+export function guardedSocketFactory(
+  outbound: Pick<Outbound, "lookup" | "refuseLiteral">,
+): ISocketFactory {
+  return ({ host, port, ssl, onConnect }) =>
+    guardedConnect(outbound, { host, port, tls: ssl, keepAliveMs: KEEP_ALIVE_MS }, onConnect);
 }

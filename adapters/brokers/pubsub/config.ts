@@ -9,9 +9,16 @@ import { parseWith } from "../sqs/aws.ts";
 const TOPIC =
   /^(projects\/[a-z][a-z0-9-]{4,28}[a-z0-9]\/topics\/)?[A-Za-z][A-Za-z0-9\-_.~+%]{2,254}$/;
 
+/**
+ * A service account key. Other credential types are refused: external accounts and
+ * impersonation make the auth library fetch URLs (or run commands) named in the JSON, and a
+ * foreign universe would move the endpoint.
+ */
 const serviceAccount = z.looseObject({
+  type: z.literal("service_account", "must be service_account").optional(),
   client_email: z.string().min(1),
   private_key: z.string().min(1),
+  universe_domain: z.literal("googleapis.com", "must be googleapis.com").optional(),
 });
 
 export const pubsubConfigSchema = z.object({
@@ -33,7 +40,10 @@ export const pubsubConfigSchema = z.object({
   )
     .optional(),
   /** Service account key (the JSON object, or that JSON as a string); else ADC. */
-  credentials: z.union([serviceAccount, z.string().min(2)]).optional(),
+  credentials: z.union([serviceAccount, z.string().min(2)], {
+    error: "must be a service account key (type service_account, client_email, private_key)" +
+      " or that JSON as a string",
+  }).optional(),
   /** Bound on one publish call, including connecting (ms). */
   timeout_ms: z.number().int().min(100).max(120_000).default(10_000),
 }).strict().transform((c, ctx) => {

@@ -24,6 +24,7 @@ import type {
   PublishResult,
 } from "../../../core/ports.ts";
 import { parsePubsubConfig, type PubsubConfig, pubsubConfigSchema } from "./config.ts";
+import { ConfigError } from "../errors.ts";
 
 const PERMANENT_CODES = new Map([
   [3, "INVALID_ARGUMENT"],
@@ -50,7 +51,7 @@ export class PubsubPublisher implements Publisher {
     this.#ctx = ctx;
   }
 
-  /** Creates the client and topic handle (no call besides the address guard on an emulator). */
+  /** Creates the client and topic handle (no call besides resolving an emulator's host). */
   async connect(signal: AbortSignal): Promise<void> {
     if (this.#client) return;
     signal.throwIfAborted();
@@ -61,8 +62,13 @@ export class PubsubPublisher implements Publisher {
       universeDomain: "googleapis.com",
     };
     if (c.emulator_host) {
-      await this.#ctx.checkHost(c.emulator_host.replace(/:\d+$/, "").replace(/^\[|\]$/g, ""));
-      Object.assign(options, { apiEndpoint: c.emulator_host, emulatorMode: true });
+      // gRPC resolves names by itself and takes no lookup: hand it the checked address.
+      const colon = c.emulator_host.lastIndexOf(":");
+      const host = c.emulator_host.slice(0, colon).replace(/^\[|\]$/g, "");
+      const port = Number(c.emulator_host.slice(colon + 1));
+      const [ip] = await this.#ctx.resolve(host, port, signal);
+      const apiEndpoint = `${ip.includes(":") ? `[${ip}]` : ip}:${port}`;
+      Object.assign(options, { apiEndpoint, emulatorMode: true });
     } else {
       Object.assign(options, { apiEndpoint: "pubsub.googleapis.com", emulatorMode: false });
       if (c.credentials) options.credentials = c.credentials as ClientConfig["credentials"];
@@ -203,4 +209,22 @@ export const pubsubPublisherFactory: PublisherFactory<PubsubConfig> = {
   schema: pubsubConfigSchema,
   parseConfig: parsePubsubConfig,
   create: (config, ctx) => new PubsubPublisher(config, ctx),
+};
+
+/**
+ * For destinations not owned by an admin: without `credentials` (and not on an emulator) the
+ * client would use the node's own Google credentials (ADC, the metadata server); refused.
+ */
+export const tenantPubsubPublisherFactory: PublisherFactory<PubsubConfig> = {
+  ...pubsubPublisherFactory,
+  parseConfig(config) {
+    const c = parsePubsubConfig(config);
+    if (!c.emulator_host && !c.credentials) {
+      throw new ConfigError(
+        "pubsub config: credentials: required (a service account key) for a destination not " +
+          "owned by an admin: the node's own Google credentials are not lent out",
+      );
+    }
+    return c;
+  },
 };

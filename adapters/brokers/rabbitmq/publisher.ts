@@ -36,10 +36,12 @@ import {
   toResult,
 } from "../errors.ts";
 import { parseRabbitmqConfig, type RabbitmqConfig, rabbitmqConfigSchema } from "./config.ts";
+import { isForbiddenAddressError } from "../../../core/net/forbidden_address_error.ts";
 
 /** Permanent when the broker's reply code or text says the config/target is wrong. */
 export function classifyRabbitmq(e: unknown): boolean {
   if (e instanceof PublishError) return e.permanent;
+  if (isForbiddenAddressError(e)) return true;
   if (e instanceof RangeError) return true; // headers table too large to encode
   const code = (e as { code?: unknown } | null)?.code;
   if (code === 404 || code === 403 || code === 406 || code === 312) return true;
@@ -126,13 +128,14 @@ export class RabbitmqPublisher implements Publisher {
     try {
       if (!this.#conn) {
         const url = new URL(this.config.url);
-        try {
-          await this.ctx.checkHost(url.hostname.replace(/^\[|\]$/g, ""));
-        } catch (e) {
-          throw new PublishError(`rabbitmq: host refused: ${errorMessage(e)}`, true);
-        }
+        const port = Number(url.port) || (url.protocol === "amqps:" ? 5671 : 5672);
+        // amqplib hands these to net/tls.connect: the socket dials only checked addresses
+        // (an IP literal is dialled without a lookup, so it is decided here).
+        const refused = this.ctx.refuseLiteral(url.hostname.replace(/^\[|\]$/g, ""), port);
+        if (refused) throw new PublishError(`rabbitmq: ${refused.message}`, true);
+        const socketOptions = { timeout, lookup: this.ctx.lookup(port) };
         const conn = await bounded(
-          connect(withHeartbeat(this.config.url), { timeout }),
+          connect(withHeartbeat(this.config.url), socketOptions),
           timeout,
           undefined,
           `rabbitmq connect to ${redact(this.config.url)}`,

@@ -14,6 +14,7 @@
  *   errors, timeouts, OOM, LOADING, BUSY, READONLY (failover) -> retriable.
  */
 import { Buffer } from "node:buffer";
+import { isIP } from "node:net";
 import { Redis } from "ioredis";
 import type { RedisOptions } from "ioredis";
 import type {
@@ -25,6 +26,7 @@ import type {
 } from "../../../core/ports.ts";
 import { bounded, errorMessage, failure, hostOf, PublishError, Reconnector } from "../errors.ts";
 import { parseRedisConfig, type RedisConfig, redisConfigSchema } from "./config.ts";
+import { isForbiddenAddressError } from "../../../core/net/forbidden_address_error.ts";
 
 const PERMANENT =
   /^(WRONGPASS|NOAUTH|NOPERM|WRONGTYPE)\b|^ERR (AUTH|syntax|wrong number|invalid password|unknown command|Client sent AUTH)/i;
@@ -177,14 +179,23 @@ export class RedisPublisher implements Publisher {
 
   async #open(): Promise<Redis> {
     this.#reconnect.check();
+    // ioredis dials the host it is given and takes no lookup: give it the checked address,
+    // and the name as TLS servername so the certificate is still checked against it.
+    const { host, options } = this.#endpoint;
+    let dial: string;
     try {
-      await this.ctx.checkHost(this.#endpoint.host);
+      [dial] = await this.ctx.resolve(host, options.port ?? 6379);
     } catch (e) {
-      throw new PublishError(`redis: host refused: ${errorMessage(e)}`, true);
+      throw new PublishError(`redis: host refused: ${errorMessage(e)}`, isForbiddenAddressError(e));
     }
+    const tls = options.tls
+      ? { ...(isIP(host) ? {} : { servername: host }), ...options.tls }
+      : undefined;
     const t = this.config.timeout_ms;
     const client = new Redis({
-      ...this.#endpoint.options,
+      ...options,
+      host: dial,
+      ...(tls ? { tls } : {}),
       lazyConnect: true,
       connectTimeout: t,
       commandTimeout: t,

@@ -19,7 +19,7 @@ import {
   type SNSClientConfig,
 } from "@aws-sdk/client-sns";
 import type { PublisherContext, PublisherFactory } from "../../../core/ports.ts";
-import { clientOptions } from "../sqs/aws.ts";
+import { clientOptions, requireCredentials } from "../sqs/aws.ts";
 import { AwsBatchPublisher } from "../sqs/batch_publisher.ts";
 import {
   isFifoTopic,
@@ -52,8 +52,8 @@ export class SnsPublisher extends AwsBatchPublisher<PublishBatchRequestEntry, Sn
       batchName: "sns PublishBatch",
       oneName: "sns Publish",
       fifo: isFifoTopic(config),
-      makeClient: () =>
-        makeClient(clientOptions(config, config.region ?? regionOfTopicArn(topicArn))),
+      makeClient: (agents) =>
+        makeClient(clientOptions(config, config.region ?? regionOfTopicArn(topicArn), agents)),
       entry: (Id, text, attrs) => ({ Id, Message: text, MessageAttributes: attrs }),
       sendBatch: async (client, entries, options) => {
         const cmd = new PublishBatchCommand({
@@ -74,3 +74,6 @@ export const snsPublisherFactory: PublisherFactory<SnsConfig> = {
   parseConfig: parseSnsConfig,
   create: (config, ctx) => new SnsPublisher(config, ctx),
 };
+
+/** For destinations not owned by an admin: access keys required (see requireCredentials). */
+export const tenantSnsPublisherFactory = requireCredentials(snsPublisherFactory);

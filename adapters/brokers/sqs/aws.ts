@@ -4,8 +4,10 @@
  * retriable/permanent results. (SNS imports it from here; both speak the same AWS dialect.)
  */
 import { z } from "zod";
-import type { Outgoing, PublishResult } from "../../../core/ports.ts";
-import { parseConfigWith } from "../errors.ts";
+import type { Outgoing, PublisherFactory, PublishResult } from "../../../core/ports.ts";
+import { isForbiddenAddressError } from "../../../core/net/forbidden_address_error.ts";
+import type { GuardedAgents } from "../../net/agents.ts";
+import { ConfigError, parseConfigWith } from "../errors.ts";
 
 /** Connection fields common to SQS and SNS destinations (snake_case, as in the seed README). */
 export const awsConnectionShape = {
@@ -48,8 +50,12 @@ export function checkCredentialPair(c: AwsConnection, ctx: z.RefinementCtx): voi
   }
 }
 
-/** SDK client options: explicit endpoint/credentials, bounded connect/request, no SDK retries. */
-export function clientOptions(c: AwsConnection, region: string) {
+/**
+ * SDK client options: explicit endpoint/credentials, bounded connect/request, no SDK retries,
+ * and the guarded agents (adapters/net/agents.ts): every connection the SDK opens, to the
+ * endpoint or to the host of `queue_url`, dials only an address the Outbound checked.
+ */
+export function clientOptions(c: AwsConnection, region: string, agents: GuardedAgents) {
   return {
     region,
     endpoint: c.endpoint,
@@ -65,13 +71,33 @@ export function clientOptions(c: AwsConnection, region: string) {
     requestHandler: {
       connectionTimeout: Math.min(c.timeout_ms, 3_000),
       requestTimeout: c.timeout_ms,
+      httpAgent: agents.httpAgent,
+      httpsAgent: agents.httpsAgent,
     },
   };
 }
 
-/** The host the client talks to when an endpoint is configured (for the address guard). */
-export function endpointHost(c: AwsConnection): string | null {
-  return c.endpoint ? new URL(c.endpoint).hostname.replace(/^\[|\]$/g, "") : null;
+/**
+ * A factory for destinations of tenants: the same, but a config without access keys is
+ * refused. Without keys the SDK would fall back to the node's own credentials (environment,
+ * shared files, instance role), and a tenant must never publish as the node.
+ */
+export function requireCredentials<C extends AwsConnection>(
+  factory: PublisherFactory<C>,
+): PublisherFactory<C> {
+  return {
+    ...factory,
+    parseConfig(config) {
+      const c = factory.parseConfig(config);
+      if (!c.access_key_id || !c.secret_access_key) {
+        throw new ConfigError(
+          `${factory.type} config: access_key_id: required (with secret_access_key) for a ` +
+            "destination not owned by an admin: the node's own AWS credentials are not lent out",
+        );
+      }
+      return c;
+    },
+  };
 }
 
 /** Aborts on the caller's signal or after `ms`. */
@@ -261,6 +287,8 @@ export function classifyAwsError(
   if (callerSignal.aborted) {
     return { permanent: false, target: true, message: `${what}: aborted by the caller` };
   }
+  const refused = [err, e.cause].find(isForbiddenAddressError);
+  if (refused) return { permanent: true, target: true, message: `${what}: ${refused.message}` };
   if (name === "AbortError" || name === "TimeoutError" || e.code === "ETIMEDOUT") {
     return { permanent: false, target: true, message: `${what}: no answer within ${timeoutMs}ms` };
   }

@@ -6,13 +6,13 @@
  * hand-off to the batch loop of batching.ts.
  */
 import type { Outgoing, Publisher, PublisherContext, PublishResult } from "../../../core/ports.ts";
+import { type GuardedAgents, guardedAgents } from "../../net/agents.ts";
 import { type BatchAnswer, type PreparedEntry, publishPrepared } from "./batching.ts";
 import {
   type AwsConnection,
   boundedSignal,
   classifyAwsError,
   encodeBody,
-  endpointHost,
   type ErrorClass,
   failAll,
   fifoId,
@@ -56,8 +56,8 @@ export interface AwsDialect<E extends BatchEntry, C extends DestroyableClient> {
   batchName: string;
   oneName: string;
   fifo: boolean;
-  /** Makes the client; called by connect(), so region inference happens there. */
-  makeClient(): C;
+  /** Makes the client over the guarded agents; called by connect(). */
+  makeClient(agents: GuardedAgents): C;
   /** The batch entry for one message (body field names differ). */
   entry(id: string, text: string, attrs: Record<string, StringAttribute>): E;
   sendBatch(client: C, entries: E[], options: CallOptions): Promise<BatchAnswer>;
@@ -71,6 +71,7 @@ export class AwsBatchPublisher<E extends BatchEntry, C extends DestroyableClient
   readonly #ctx: PublisherContext;
   readonly #dialect: AwsDialect<E, C>;
   #client: C | null = null;
+  #agents: GuardedAgents | null = null;
   #reachable: boolean | undefined;
 
   constructor(config: AwsBatchConfig, ctx: PublisherContext, dialect: AwsDialect<E, C>) {
@@ -79,14 +80,14 @@ export class AwsBatchPublisher<E extends BatchEntry, C extends DestroyableClient
     this.#dialect = dialect;
   }
 
-  /** Creates the client (no network call besides the address guard on a custom endpoint). */
-  async connect(signal: AbortSignal): Promise<void> {
-    if (this.#client) return;
+  /** Creates the client; no network call (the agents check each address when they dial). */
+  connect(signal: AbortSignal): Promise<void> {
+    if (this.#client) return Promise.resolve();
     signal.throwIfAborted();
-    const host = endpointHost(this.#config);
-    if (host) await this.#ctx.checkHost(host);
-    this.#client = this.#dialect.makeClient();
+    this.#agents = guardedAgents(this.#ctx);
+    this.#client = this.#dialect.makeClient(this.#agents);
     this.#reachable = undefined;
+    return Promise.resolve();
   }
 
   async publish(batch: readonly Outgoing[], signal: AbortSignal): Promise<PublishResult[]> {
@@ -130,6 +131,8 @@ export class AwsBatchPublisher<E extends BatchEntry, C extends DestroyableClient
     this.#client = null;
     this.#reachable = undefined;
     client?.destroy();
+    this.#agents?.destroy();
+    this.#agents = null;
     return Promise.resolve();
   }
 

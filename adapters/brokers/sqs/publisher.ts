@@ -20,7 +20,7 @@ import {
   type SQSClientConfig,
 } from "@aws-sdk/client-sqs";
 import type { PublisherContext, PublisherFactory } from "../../../core/ports.ts";
-import { clientOptions } from "./aws.ts";
+import { clientOptions, requireCredentials } from "./aws.ts";
 import { AwsBatchPublisher } from "./batch_publisher.ts";
 import {
   isFifoQueue,
@@ -53,8 +53,8 @@ export class SqsPublisher extends AwsBatchPublisher<SendMessageBatchRequestEntry
       batchName: "sqs SendMessageBatch",
       oneName: "sqs SendMessage",
       fifo: isFifoQueue(config),
-      makeClient: () =>
-        makeClient(clientOptions(config, config.region ?? regionOfQueueUrl(queueUrl)!)),
+      makeClient: (agents) =>
+        makeClient(clientOptions(config, config.region ?? regionOfQueueUrl(queueUrl)!, agents)),
       entry: (Id, text, attrs) => ({ Id, MessageBody: text, MessageAttributes: attrs }),
       sendBatch: async (client, entries, options) => {
         const cmd = new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries });
@@ -72,3 +72,6 @@ export const sqsPublisherFactory: PublisherFactory<SqsConfig> = {
   parseConfig: parseSqsConfig,
   create: (config, ctx) => new SqsPublisher(config, ctx),
 };
+
+/** For destinations not owned by an admin: access keys required (see requireCredentials). */
+export const tenantSqsPublisherFactory = requireCredentials(sqsPublisherFactory);

@@ -1,9 +1,10 @@
 /**
- * Opens one logged-in imapflow connection for a trigger: the host passes the address guard
- * first, the password or an OAuth2 access token (XOAUTH2/OAUTHBEARER, whichever the server
+ * Opens one logged-in imapflow connection for a trigger: the host is resolved and checked by
+ * the address guard and the checked address is dialled, the password or an OAuth2 access token (XOAUTH2/OAUTHBEARER, whichever the server
  * offers) logs in, and a refused token is fetched anew once before the login counts as
  * failed (it may have been revoked or expired early).
  */
+import { isIP } from "node:net";
 import { AuthenticationFailure, ImapFlow } from "imapflow";
 import type { SourceContext } from "../../../core/ports.ts";
 import type { TokenSource } from "../../../core/pipeline/oauth2.ts";
@@ -79,7 +80,13 @@ export async function openImap(
   tokens: TokenSource | null,
   signal: AbortSignal,
 ): Promise<ImapFlow> {
-  await ctx.outbound.checkHost(cfg.host);
+  // imapflow dials the host it is given and takes no lookup: give it the checked address,
+  // and the name as TLS servername so the certificate is still checked against it.
+  const port = cfg.port ?? (cfg.tls ? 993 : 143);
+  const [address] = await ctx.outbound.resolve(cfg.host, port, signal);
+  const dial = address === cfg.host || isIP(cfg.host)
+    ? { host: address }
+    : { host: address, servername: cfg.host };
   for (let attempt = 0;; attempt++) {
     let auth: { pass?: string; accessToken?: string };
     if (tokens) {
@@ -95,7 +102,7 @@ export async function openImap(
         );
       }
     } else auth = { pass: cfg.password };
-    const client = new ImapFlow(options(cfg, ctx, auth));
+    const client = new ImapFlow({ ...options(cfg, ctx, auth), ...dial });
     // An 'error' event without a listener would throw out of the event emitter.
     client.on(
       "error",

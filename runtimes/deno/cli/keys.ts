@@ -1,13 +1,11 @@
 /**
  * `event-router keys rotate [--new-key <hex|base64>]`: re-seals every secret at rest
- * (destination configs, route signature configs) under a new ENCRYPTION_KEY, then writes the
+ * (destination configs, route signature configs and enrich stages) under a new ENCRYPTION_KEY, then writes the
  * new key to <data>/encryption_key. Run it with the node stopped.
  */
 import type { Store } from "../../../core/store.ts";
 import { createSealer, parseEncryptionKey } from "../../../core/crypto/sealer.ts";
-import { openPaths, sealPaths } from "../../../core/crypto/seal_fields.ts";
-import { findSecretPaths } from "../../../core/model/secret_fields.ts";
-import { signatureSecretPaths } from "../../../core/verify/signature_config.ts";
+import { resealStore } from "../../../core/model/reseal.ts";
 import type { NodeConfig } from "../config.ts";
 
 const HELP = `Usage: event-router keys rotate [--new-key <64 hex chars | base64 of 32 bytes>]
@@ -38,25 +36,9 @@ export async function keysCommand(
   const oldSealer = createSealer(parseEncryptionKey(oldText));
   const newSealer = createSealer(newKey);
   const store = await open();
-  let destinations = 0, routes = 0;
+  let count;
   try {
-    for (const d of await store.allDestinations()) {
-      const paths = findSecretPaths(d.config);
-      if (paths.length === 0) continue;
-      const clear = await openPaths(d.config, paths, oldSealer);
-      const config = await sealPaths(clear, paths, newSealer);
-      await store.updateDestination({ userId: d.owner, role: "admin" }, { ...d, config });
-      destinations++;
-    }
-    for (const r of await store.allRoutes()) {
-      const sc = r.spec.signature_config;
-      if (!sc) continue;
-      const paths = signatureSecretPaths(sc);
-      const clear = await openPaths(sc, paths, oldSealer);
-      const spec = { ...r.spec, signature_config: await sealPaths(clear, paths, newSealer) };
-      await store.updateRoute({ userId: r.owner, role: "admin" }, { ...r, spec });
-      routes++;
-    }
+    count = await resealStore(store, oldSealer, newSealer);
   } finally {
     await store.close();
   }
@@ -65,7 +47,8 @@ export async function keysCommand(
   await Deno.writeTextFile(keyFile, hex(newKey) + "\n", { mode: 0o600 });
   await Deno.chmod(keyFile, 0o600);
   console.log(
-    `re-sealed ${destinations} destination(s) and ${routes} route(s); new key in ${keyFile}`,
+    `re-sealed ${count.destinations} destination(s), ${count.routes} route(s) and ` +
+      `${count.triggers} trigger(s); new key in ${keyFile}`,
   );
   if (cfg.encryptionKey) {
     console.log(`ENCRYPTION_KEY is set in the environment: set it to ${hex(newKey)}`);

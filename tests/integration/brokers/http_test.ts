@@ -7,11 +7,8 @@ import assert from "node:assert/strict";
 import { Webhook } from "standardwebhooks";
 import type { Logger, Outgoing, PublisherContext, PublishResult } from "../../../core/ports.ts";
 import { createAddressPolicy } from "../../../core/net/private_address.ts";
-import {
-  createGuardedFetch,
-  ForbiddenAddressError,
-  type GuardedFetch,
-} from "../../../runtimes/deno/guarded_fetch.ts";
+import { ForbiddenAddressError } from "../../../runtimes/deno/guarded_fetch.ts";
+import { type ClosableOutbound, createOutbound } from "../../../runtimes/deno/outbound.ts";
 import { httpPublisherFactory } from "../../../adapters/brokers/http/publisher.ts";
 import { outgoing, publisherSuite, type ReadBack } from "../../conformance/publisher_suite.ts";
 
@@ -65,13 +62,13 @@ const silent: Logger = {
   child: () => silent,
 };
 
-function context(gf: GuardedFetch): PublisherContext {
-  return { fetch: gf, checkHost: gf.checkHost, log: silent };
+function context(gf: ClosableOutbound): PublisherContext {
+  return { ...gf, log: silent };
 }
 
 /** A guarded fetch that allows the local sink's address and nothing else private. */
 const allowLoopbackSink = () =>
-  createGuardedFetch(createAddressPolicy({ allowCidrs: ["127.0.0.1/32"] }));
+  createOutbound(createAddressPolicy({ allowCidrs: ["127.0.0.1/32"] }));
 
 const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const dec = new TextDecoder();
@@ -79,7 +76,7 @@ const enc = new TextEncoder();
 
 async function publishOnce(
   url: string,
-  gf: GuardedFetch,
+  gf: ClosableOutbound,
   batch: Outgoing[],
   extra: Record<string, unknown> = {},
   signal = new AbortController().signal,
@@ -271,10 +268,10 @@ Deno.test("http: a slow endpoint times out (retriable); a closed port is a retri
 
 Deno.test("http: guard refuses 127.0.0.1 when private networks are not allowed", async () => {
   const sink = startSink();
-  const gf = createGuardedFetch(createAddressPolicy({ allowPrivate: false }));
+  const gf = createOutbound(createAddressPolicy({ allowPrivate: false }));
   try {
     await assert.rejects(
-      gf(`${sink.url}/direct`, { method: "POST", body: "x" }),
+      gf.fetch(`${sink.url}/direct`, { method: "POST", body: "x" }),
       (e: Error) =>
         e instanceof ForbiddenAddressError && /127\.0\.0\.1 is loopback/.test(e.message),
     );

@@ -4,6 +4,7 @@
  * consumer from the beginning of a fresh topic.
  */
 import assert from "node:assert/strict";
+import { openOutbound } from "../../../runtimes/deno/outbound.ts";
 import { Kafka, logLevel } from "kafkajs";
 import { outgoing, publisherSuite, type ReadBack } from "../../conformance/publisher_suite.ts";
 import { mustPeer, needs } from "../../helpers/peers.ts";
@@ -38,7 +39,7 @@ const log = {
     return log;
   },
 };
-const ctx: PublisherContext = { fetch, checkHost: async () => {}, log };
+const ctx: PublisherContext = { ...openOutbound(), log };
 
 const brokers = () => mustPeer("KAFKA_BROKERS").split(",");
 const uniq = () => `er-test-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
@@ -272,9 +273,14 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   fn: () =>
-    assertGuardRefuses(ctx, (guarded) =>
+    assertGuardRefuses((host, port, guarded) =>
       kafkaPublisherFactory.create(
-        kafkaPublisherFactory.parseConfig({ brokers: brokers(), topic: "t" }),
+        kafkaPublisherFactory.parseConfig({
+          brokers: [`${host}:${port}`],
+          topic: "t",
+          timeout_ms: 2_000,
+        }),
         guarded,
-      )),
+      )
+    ),
 });

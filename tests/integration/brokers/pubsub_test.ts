@@ -9,8 +9,15 @@ import { outgoing, publisherSuite, type ReadBack } from "../../conformance/publi
 import { mustPeer, needs } from "../../helpers/peers.ts";
 import { closedPort } from "../../helpers/broker_instances.ts";
 import { testContext } from "../../helpers/publisher_context.ts";
-import { assertClosedPortRetriable, assertMissingTarget } from "../../helpers/publish_faults.ts";
-import { pubsubPublisherFactory } from "../../../adapters/brokers/pubsub/publisher.ts";
+import {
+  assertClosedPortRetriable,
+  assertGuardRefuses,
+  assertMissingTarget,
+} from "../../helpers/publish_faults.ts";
+import {
+  pubsubPublisherFactory,
+  tenantPubsubPublisherFactory,
+} from "../../../adapters/brokers/pubsub/publisher.ts";
 import { parsePubsubConfig } from "../../../adapters/brokers/pubsub/config.ts";
 
 const gate = needs("PUBSUB_EMULATOR_HOST", "PUBSUB_PROJECT_ID");
@@ -183,6 +190,40 @@ Deno.test("pubsub: a closed port is a retriable error within seconds, and health
     testContext(),
   );
   await assertClosedPortRetriable(p, 5);
+});
+
+Deno.test("pubsub: emulator_host goes through the address guard", () =>
+  assertGuardRefuses((host, port, ctx) =>
+    pubsubPublisherFactory.create(
+      parsePubsubConfig({
+        project_id: "test-project",
+        topic: "orders",
+        emulator_host: `${host}:${port}`,
+        timeout_ms: 2_000,
+      }),
+      ctx,
+    )
+  ));
+
+Deno.test("pubsub: a tenant brings a service account key; other credential types are refused", () => {
+  const base = { project_id: "test-project", topic: "orders" };
+  assert.throws(() => tenantPubsubPublisherFactory.parseConfig(base), /credentials: required/);
+  assert.ok(pubsubPublisherFactory.parseConfig(base), "admins may use the node's");
+  assert.ok(tenantPubsubPublisherFactory.parseConfig({ ...base, emulator_host: "pubsub:8085" }));
+  // external accounts make the auth library fetch URLs named in the JSON
+  assert.throws(
+    () =>
+      parsePubsubConfig({
+        ...base,
+        credentials: {
+          type: "external_account",
+          client_email: "a@b",
+          private_key: "k",
+          credential_source: { url: "http://169.254.169.254/" },
+        },
+      }),
+    /credentials: must be a service account key/,
+  );
 });
 
 Deno.test("pubsub config: errors name the field", () => {

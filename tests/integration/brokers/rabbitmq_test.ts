@@ -267,9 +267,14 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   fn: () =>
-    assertGuardRefuses(ctx, (guarded) =>
+    assertGuardRefuses((host, port, guarded) =>
       rabbitmqPublisherFactory.create(
-        rabbitmqPublisherFactory.parseConfig({ url: mustPeer("RABBITMQ_URL"), queue: "q" }),
+        rabbitmqPublisherFactory.parseConfig({
+          url: `amqp://guest:guest@${host}:${port}/`,
+          queue: "q",
+          timeout_ms: 2_000,
+        }),
         guarded,
-      )),
+      )
+    ),
 });

@@ -224,9 +224,10 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   fn: () =>
-    assertGuardRefuses(ctx, (guarded) =>
+    assertGuardRefuses((host, port, guarded) =>
       redisPublisherFactory.create(
-        redisPublisherFactory.parseConfig({ url: mustPeer("REDIS_URL"), stream: "s" }),
+        redisPublisherFactory.parseConfig({ url: `redis://${host}:${port}`, stream: "s" }),
         guarded,
-      )),
+      )
+    ),
 });

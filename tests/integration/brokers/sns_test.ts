@@ -23,8 +23,16 @@ import { outgoing, publisherSuite, type ReadBack } from "../../conformance/publi
 import { mustPeer, needs } from "../../helpers/peers.ts";
 import { closedPort } from "../../helpers/broker_instances.ts";
 import { testContext } from "../../helpers/publisher_context.ts";
-import { assertClosedPortRetriable, assertMissingTarget } from "../../helpers/publish_faults.ts";
-import { SnsPublisher, snsPublisherFactory } from "../../../adapters/brokers/sns/publisher.ts";
+import {
+  assertClosedPortRetriable,
+  assertGuardRefuses,
+  assertMissingTarget,
+} from "../../helpers/publish_faults.ts";
+import {
+  SnsPublisher,
+  snsPublisherFactory,
+  tenantSnsPublisherFactory,
+} from "../../../adapters/brokers/sns/publisher.ts";
 import { parseSnsConfig } from "../../../adapters/brokers/sns/config.ts";
 
 const gate = needs("SNS_ENDPOINT", "SQS_ENDPOINT");
@@ -265,6 +273,26 @@ Deno.test("sns: a lone message uses Publish, more use PublishBatch; FIFO ids are
   assert.equal(sent[0].input.MessageDeduplicationId, a.id);
   assert.equal(sent[0].input.Id, undefined, "Publish gets no batch entry id");
   await p.close();
+});
+
+Deno.test("sns: a custom endpoint goes through the address guard", () =>
+  assertGuardRefuses((host, port, ctx) =>
+    snsPublisherFactory.create(
+      parseSnsConfig({
+        topic_arn: "arn:aws:sns:us-east-1:123456789012:t",
+        endpoint: `http://${host}:${port}`,
+        access_key_id: "test",
+        secret_access_key: "test",
+        timeout_ms: 2_000,
+      }),
+      ctx,
+    )
+  ));
+
+Deno.test("sns: a tenant's destination needs access keys (never the node's credentials)", () => {
+  const topic_arn = "arn:aws:sns:us-east-1:123456789012:t";
+  assert.throws(() => tenantSnsPublisherFactory.parseConfig({ topic_arn }), /access_key_id/);
+  assert.ok(snsPublisherFactory.parseConfig({ topic_arn }), "admins may use the node's");
 });
 
 Deno.test("sns config: errors name the field", () => {

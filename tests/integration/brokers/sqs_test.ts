@@ -16,8 +16,16 @@ import { outgoing, publisherSuite, type ReadBack } from "../../conformance/publi
 import { mustPeer, needs } from "../../helpers/peers.ts";
 import { closedPort } from "../../helpers/broker_instances.ts";
 import { testContext } from "../../helpers/publisher_context.ts";
-import { assertClosedPortRetriable, assertMissingTarget } from "../../helpers/publish_faults.ts";
-import { SqsPublisher, sqsPublisherFactory } from "../../../adapters/brokers/sqs/publisher.ts";
+import {
+  assertClosedPortRetriable,
+  assertGuardRefuses,
+  assertMissingTarget,
+} from "../../helpers/publish_faults.ts";
+import {
+  SqsPublisher,
+  sqsPublisherFactory,
+  tenantSqsPublisherFactory,
+} from "../../../adapters/brokers/sqs/publisher.ts";
 import { parseSqsConfig } from "../../../adapters/brokers/sqs/config.ts";
 
 const gate = needs("SQS_ENDPOINT");
@@ -222,6 +230,50 @@ Deno.test("sqs: a closed port is a retriable error within seconds, and healthy()
     testContext(),
   );
   await assertClosedPortRetriable(p, 12);
+});
+
+Deno.test("sqs: queue_url alone (no endpoint) goes through the address guard", () =>
+  assertGuardRefuses((host, port, ctx) =>
+    sqsPublisherFactory.create(
+      parseSqsConfig({
+        queue_url: `http://${host}:${port}/123456789012/q`,
+        region: "us-east-1",
+        access_key_id: "test",
+        secret_access_key: "test",
+        timeout_ms: 2_000,
+      }),
+      ctx,
+    )
+  ));
+
+Deno.test("sqs: a custom endpoint goes through the address guard", () =>
+  assertGuardRefuses((host, port, ctx) =>
+    sqsPublisherFactory.create(
+      parseSqsConfig({
+        queue_url: "https://sqs.us-east-1.amazonaws.com/123456789012/q",
+        endpoint: `http://${host}:${port}`,
+        access_key_id: "test",
+        secret_access_key: "test",
+        timeout_ms: 2_000,
+      }),
+      ctx,
+    )
+  ));
+
+Deno.test("sqs: a tenant's destination needs access keys (never the node's credentials)", () => {
+  const queue_url = "https://sqs.us-east-1.amazonaws.com/123456789012/q";
+  assert.throws(
+    () => tenantSqsPublisherFactory.parseConfig({ queue_url }),
+    /access_key_id: required/,
+  );
+  assert.ok(sqsPublisherFactory.parseConfig({ queue_url }), "admins may use the node's");
+  assert.ok(
+    tenantSqsPublisherFactory.parseConfig({
+      queue_url,
+      access_key_id: "a",
+      secret_access_key: "b",
+    }),
+  );
 });
 
 Deno.test("sqs: per-entry Failed answers map to permanent (SenderFault) or retriable", async () => {

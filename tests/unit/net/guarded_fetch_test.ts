@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createAddressPolicy } from "../../../core/net/private_address.ts";
 import {
-  checkHost,
+  checkedAddresses,
   createGuardedFetch,
   ForbiddenAddressError,
   type Resolver,
@@ -195,28 +195,27 @@ Deno.test("guarded fetch: redirects are followed by hand, re-checked, and rewrit
   }
 });
 
-Deno.test("checkHost: canonicalises, resolves and names the refused address", async () => {
+Deno.test("checkedAddresses: canonicalises, resolves and names the refused address", async () => {
   const policy = createAddressPolicy({});
-  const resolve = table({ "public.test": ["93.184.216.34", "2606:2800:220:1::1"] });
-  assert.deepEqual(await checkHost(policy, "PUBLIC.test.", resolve), [
+  const resolve = table({ "public.test": ["2606:2800:220:1::1", "93.184.216.34"] });
+  assert.deepEqual(await checkedAddresses(policy, "PUBLIC.test.", 443, resolve), [
     "93.184.216.34",
     "2606:2800:220:1::1",
-  ]);
-  await assert.rejects(checkHost(policy, "127.1", resolve), /127\.0\.0\.1 is loopback/);
-  await assert.rejects(checkHost(policy, "localhost"), /loopback/);
-  await assert.rejects(checkHost(policy, "::1"), /::1 is loopback/);
-  await assert.rejects(checkHost(policy, "[fd00:ec2::254]"), /cloud metadata/);
-  await assert.rejects(checkHost(policy, "a b"), /not a valid host name/);
-  await assert.rejects(checkHost(policy, "host:5672"), /not a valid host name/);
-  assert.deepEqual(
-    await checkHost(createAddressPolicy({ allowHosts: ["*.corp"] }), "mq.corp"),
-    [],
-    "allowed by name, not resolved",
+  ], "IPv4 first");
+  await assert.rejects(checkedAddresses(policy, "127.1", 80, resolve), /127\.0\.0\.1 is loopback/);
+  await assert.rejects(checkedAddresses(policy, "0x7f.1", 80, resolve), /127\.0\.0\.1 is loopback/);
+  await assert.rejects(checkedAddresses(policy, "localhost", 80), /loopback/);
+  await assert.rejects(checkedAddresses(policy, "::1", 80), /::1 is loopback/);
+  await assert.rejects(checkedAddresses(policy, "[fd00:ec2::254]", 80), /cloud metadata/);
+  await assert.rejects(checkedAddresses(policy, "a b", 80), /not a valid host name/);
+  await assert.rejects(checkedAddresses(policy, "host:5672", 80), /not a valid host name/);
+  const corp = createAddressPolicy({ allowHosts: ["*.corp:5672"] });
+  assert.deepEqual(await checkedAddresses(corp, "mq.corp", 5672), [], "allowed by name");
+  await assert.rejects(
+    checkedAddresses(corp, "mq.corp", 6379, table({ "mq.corp": ["10.0.0.9"] })),
+    /10\.0\.0\.9 is private/,
+    "allowed on its port only",
   );
-  const gf = createGuardedFetch(policy, { resolve });
-  await gf.checkHost("public.test");
-  await assert.rejects(gf.checkHost("10.1.1.1"), ForbiddenAddressError);
-  await gf.close();
 });
 
 Deno.test("guarded fetch: allowPrivate fetches plainly", async () => {

@@ -18,15 +18,33 @@ Deno.test("policy: allowPrivate lifts the guard", () => {
   assert.equal(p.hostAllowed("anything"), true);
 });
 
-Deno.test("policy: allowHosts by exact name, wildcard subdomain and IP literal", () => {
-  const p = createAddressPolicy({ allowHosts: ["Internal.Corp.", "*.svc.local", "::1"] });
-  assert.equal(p.check("internal.corp", ["10.0.0.5"]), null);
-  assert.equal(p.check("INTERNAL.corp.", ["10.0.0.5"]), null);
-  assert.equal(p.check("api.svc.local", ["10.0.0.6"]), null);
-  assert.notEqual(p.check("svc.local", ["10.0.0.6"]), null, "wildcard does not match the apex");
-  assert.notEqual(p.check("other.corp", ["10.0.0.5"]), null);
-  assert.equal(p.check("[0:0::1]", ["::1"]), null, "IP literals compare canonically");
-  assert.equal(p.hostAllowed("a.b.svc.local"), true);
+Deno.test("policy: allowHosts by exact name, wildcard subdomain and IP literal, on a port", () => {
+  const p = createAddressPolicy({
+    allowHosts: ["Internal.Corp.:443", "*.svc.local:8080", "[::1]:9000"],
+  });
+  assert.equal(p.check("internal.corp", ["10.0.0.5"], 443), null);
+  assert.equal(p.check("INTERNAL.corp.", ["10.0.0.5"], 443), null);
+  assert.match(p.check("internal.corp", ["10.0.0.5"], 5432)!, /private/, "only the given port");
+  assert.match(p.check("internal.corp", ["10.0.0.5"])!, /private/, "no port, no name allowance");
+  assert.equal(p.check("api.svc.local", ["10.0.0.6"], 8080), null);
+  assert.notEqual(
+    p.check("svc.local", ["10.0.0.6"], 8080),
+    null,
+    "wildcard does not match the apex",
+  );
+  assert.notEqual(p.check("other.corp", ["10.0.0.5"], 443), null);
+  assert.equal(p.check("[0:0::1]", ["::1"], 9000), null, "IP literals compare canonically");
+  assert.equal(p.hostAllowed("a.b.svc.local", 8080), true);
+  assert.equal(p.hostAllowed("a.b.svc.local", 8081), false);
+});
+
+Deno.test("policy: allowHosts entries need a port; errors name the entry", () => {
+  assert.throws(
+    () => createAddressPolicy({ allowHosts: ["hooks.internal"] }),
+    /hooks\.internal.*host:port/,
+  );
+  assert.throws(() => createAddressPolicy({ allowHosts: ["a:70000"] }), /port must be 1-65535/);
+  assert.throws(() => createAddressPolicy({ allowHosts: ["a b:80"] }), /a b:80/);
 });
 
 Deno.test("policy: allowCidrs admit forbidden addresses inside them only", () => {

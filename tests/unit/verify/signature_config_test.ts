@@ -1,10 +1,7 @@
 import assert from "node:assert/strict";
+import { secretPaths } from "../../../core/model/secret_fields.ts";
 import { z } from "zod";
-import {
-  parseSignatureConfig,
-  signatureConfigSchema,
-  signatureSecretPaths,
-} from "../../../core/verify/mod.ts";
+import { parseSignatureConfig, signatureConfigSchema } from "../../../core/verify/mod.ts";
 
 Deno.test("signature_config: defaults fill in the generic form", () => {
   const config = parseSignatureConfig({
@@ -88,9 +85,9 @@ Deno.test("signature_config: presets need only a secret", () => {
   assert.equal(sw.enabled, true);
 });
 
-Deno.test("signature_config: secret paths cover every form", () => {
+Deno.test("signature_config: the secret rule finds the secrets of every form", () => {
   assert.deepEqual(
-    signatureSecretPaths({
+    secretPaths({
       verifications: [{ header_location: "A", secret: "x" }, {
         header_location: "B",
         secrets: ["y", "z"],
@@ -103,15 +100,19 @@ Deno.test("signature_config: secret paths cover every form", () => {
       1,
     ]],
   );
-  assert.deepEqual(signatureSecretPaths({ preset: "stripe", secret: "a", secrets: ["b"] }), [
+  assert.deepEqual(secretPaths({ preset: "stripe", secret: "a", secrets: ["b"] }), [
     ["secret"],
     ["secrets", 0],
   ]);
-  assert.deepEqual(signatureSecretPaths({ preset: "bearer", tokens: ["t"] }), [["tokens", 0]]);
-  assert.deepEqual(signatureSecretPaths({ preset: "basic", username: "u", password: "p" }), [
+  assert.deepEqual(secretPaths({ preset: "bearer", tokens: ["t"] }), [["tokens", 0]]);
+  assert.deepEqual(secretPaths({ preset: "basic", username: "u", password: "p" }), [
     ["password"],
   ]);
-  assert.deepEqual(signatureSecretPaths({ preset: "api_key", header: "X-K", key: "k" }), [["key"]]);
+  assert.deepEqual(secretPaths({ preset: "api_key", header: "X-K", key: "k" }), [["key"]]);
+  assert.deepEqual(secretPaths({ preset: "api_key", keys: ["k1", "k2"] }), [["keys", 0], [
+    "keys",
+    1,
+  ]]);
 });
 
 Deno.test("signature_config: the schema converts to JSON Schema (for OpenAPI)", () => {
