@@ -9,6 +9,7 @@ import type { AppDeps } from "./app_deps.ts";
 import type { AppEnv } from "./api/env.ts";
 import { ApiError, describeZodError, errorBody, sendError } from "./api/errors.ts";
 import { mountAuth, requireAuth } from "./api/auth_routes.ts";
+import { adminBodyLimit } from "./api/body_limit.ts";
 import { mountUsers } from "./api/users_routes.ts";
 import { mountDestinations } from "./api/destinations_routes.ts";
 import { mountRoutes } from "./api/routes_routes.ts";
@@ -94,6 +95,11 @@ export function createApp(deps: AppDeps): CreatedApp {
     const path of ["/api/*", "/login", "/logout", "/change-password", "/openapi.json"]
   ) {
     app.use(path, secureHeaders());
+  }
+  // Body limits on everything a person or admin client sends (webhooks have their own).
+  const limit = adminBodyLimit();
+  for (const path of ["/api/*", "/login", "/logout", "/change-password", "/ui/*"]) {
+    app.use(path, limit);
   }
   mountHealth(app, deps);
   const webhook = webhookHandler(deps, routes);

@@ -8,7 +8,9 @@ import type { AppEnv, Mount } from "./env.ts";
 import type { AppDeps } from "../app_deps.ts";
 import { changePasswordBody, loginBody } from "../model/user.ts";
 import { DUMMY_HASH, hashPassword, verifyPassword } from "../auth/password.ts";
-import { signToken, verifyToken } from "../auth/jwt.ts";
+import { passwordVersion, signToken, verifyToken } from "../auth/jwt.ts";
+import { timingSafeEqualText } from "../verify/timing_safe.ts";
+import { isLoopback, socketAddress } from "../ingress/client_ip.ts";
 import { createLoginThrottle } from "../auth/login_throttle.ts";
 import { clientIp } from "../ingress/client_ip.ts";
 import { isSafeMethod, sameOrigin, SESSION_COOKIE } from "./session_cookie.ts";
@@ -42,6 +44,10 @@ export function requireAuth(deps: AppDeps): MiddlewareHandler<AppEnv> {
     }
     const user = await deps.store.getUser(claims.sub);
     if (!user) throw new ApiError(401, "unauthorized", "the token's user no longer exists");
+    // A password changed since the token was issued ends the session (every one of them).
+    if (!timingSafeEqualText(claims.pwv, await passwordVersion(user.passwordHash))) {
+      throw new ApiError(401, "unauthorized", "the password changed: log in again");
+    }
     if (user.mustChangePassword && !ALLOWED_BEFORE_CHANGE.has(c.req.path)) {
       throw new ApiError(
         403,
@@ -85,11 +91,23 @@ export const mountAuth: Mount = (app, deps) => {
         deps.metrics.inc("login_failures_total");
         throw new ApiError(401, "invalid_credentials", "invalid username or password");
       }
+      // Until the first-start password is changed, anyone who can reach the node could use
+      // it: such an account logs in only from this machine (the socket's address, never a
+      // forwarded one).
+      if (user.mustChangePassword && !isLoopback(socketAddress(c.env))) {
+        throw new ApiError(
+          403,
+          "loopback_only",
+          `${user.username} still has its first-start password: log in from this machine ` +
+            "(127.0.0.1 or ::1) and change it first, or set it with `event-router user passwd`",
+        );
+      }
       throttle.succeed(ip);
       const t = await signToken(deps.jwtSecret, {
         sub: user.id,
         role: user.role,
         mcp: user.mustChangePassword,
+        pwv: await passwordVersion(user.passwordHash),
       }, deps.tokenTtlSeconds);
       return c.json({
         token: t.token,
@@ -143,7 +161,8 @@ export const mountAuth: Mount = (app, deps) => {
         passwordHash: await hashPassword(new_password),
         mustChangePassword: false,
       });
-      // The token that carried the old state is spent: the client logs in again.
+      // The new password hash ends every session of this user, this one included (its
+      // fingerprint no longer matches); revoking this one too keeps the intent explicit.
       await deps.store.revokeToken(c.get("jti"), c.get("exp") * 1000);
       return c.json({ ok: true }, 200);
     },

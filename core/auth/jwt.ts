@@ -8,15 +8,28 @@ export interface Claims {
   jti: string;
   exp: number; // seconds
   mcp: boolean; // must change password
+  /** Fingerprint of the password hash the session was opened with (passwordVersion). */
+  pwv: string;
+}
+
+/**
+ * A short fingerprint of a password hash. Tokens carry the one of the password they were
+ * issued under; a changed password (by its owner, an admin or the CLI) changes it, so every
+ * session of that user ends at once without a list of tokens to revoke.
+ */
+export async function passwordVersion(passwordHash: string): Promise<string> {
+  const d = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(passwordHash));
+  return btoa(String.fromCharCode(...new Uint8Array(d).subarray(0, 12)))
+    .replace(/\+/g, "-").replace(/\//g, "_");
 }
 
 export async function signToken(
   secret: Uint8Array,
-  c: { sub: string; role: Role; mcp: boolean },
+  c: { sub: string; role: Role; mcp: boolean; pwv: string },
   ttlSeconds: number,
 ) {
   const jti = crypto.randomUUID();
-  const token = await new SignJWT({ role: c.role, mcp: c.mcp })
+  const token = await new SignJWT({ role: c.role, mcp: c.mcp, pwv: c.pwv })
     .setProtectedHeader({ alg: "HS256", typ: "JWT" })
     .setSubject(c.sub)
     .setJti(jti)
@@ -33,13 +46,16 @@ export async function verifyToken(secret: Uint8Array, token: string): Promise<Cl
       algorithms: ["HS256"],
       issuer: "event-router",
     });
-    if (!payload.sub || !payload.jti || !payload.exp) return null;
+    if (!payload.sub || !payload.jti || !payload.exp || typeof payload.pwv !== "string") {
+      return null;
+    }
     return {
       sub: payload.sub,
       jti: payload.jti,
       exp: payload.exp,
       role: payload.role === "admin" ? "admin" : "user",
       mcp: payload.mcp === true,
+      pwv: payload.pwv,
     };
   } catch {
     return null;

@@ -72,6 +72,10 @@ function deliveries(e: Pick<Envelope, "id" | "routeId" | "headers">, o: RouteOut
   }));
 }
 
+function describeCompileError(e: unknown): string {
+  return `the route cannot be compiled: ${(e as Error)?.message ?? String(e)}`;
+}
+
 export function toPlan(e: Envelope, o: RouteOutcome): PlanOutcome {
   if (o.failed) return { kind: "fail", ...o.failed };
   if (o.rejected) return { kind: "reject", reason: `${o.rejected.stage}: ${o.rejected.reason}` };
@@ -123,7 +127,19 @@ export function createPipelinePlanner(deps: PipelinePlannerDeps): Planner {
   return {
     inline: (route) => !hasAsyncStages(route),
     async plan(route, event) {
-      const c = await compiled(route);
+      let c: CompiledRoute;
+      try {
+        c = await compiled(route);
+      } catch (e) {
+        // The route itself is broken (stored before a check existed, or by another version):
+        // retrying cannot help until it changes; the event is kept for a replay.
+        return {
+          kind: "fail",
+          stage: "route",
+          error: describeCompileError(e),
+          policy: "dead_letter",
+        };
+      }
       // A route with no filters, rules or stages fans the raw body out as it came: no need to
       // parse it (JSON parsing was the largest single cost of such a webhook).
       if (isPlainFanOut(c)) return fanOutPlanner.plan(route, event);

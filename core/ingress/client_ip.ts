@@ -11,3 +11,14 @@ export function clientIp(req: Request, env: unknown): string {
   }
   return e.remoteAddr ?? "unknown";
 }
+
+/** The socket's address, whatever a proxy header says ("unknown" when the runtime has none). */
+export function socketAddress(env: unknown): string {
+  return ((env ?? {}) as { remoteAddr?: string }).remoteAddr ?? "unknown";
+}
+
+/** Whether `ip` is a loopback address (127.0.0.0/8, ::1, IPv4-mapped 127.x). */
+export function isLoopback(ip: string): boolean {
+  const a = ip.replace(/^\[|\]$/g, "").toLowerCase();
+  return a === "::1" || /^127\.\d+\.\d+\.\d+$/.test(a) || /^::ffff:127\.\d+\.\d+\.\d+$/.test(a);
+}

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { checkDepth } from "./depth.ts";
 
 export const HTTP_METHODS = ["POST", "PUT", "PATCH", "GET", "DELETE", "ANY"] as const;
 
@@ -8,13 +9,14 @@ export const routeDestinationSchema = z.object({
   destination_id: z.string().regex(/^dest_[a-z0-9]+$/, "must be a destination id (dest_...)"),
 }).passthrough();
 
-export const routeLimitsSchema = z.object({
+export const routeLimitsSchema = z.strictObject({
   max_body_bytes: z.number().int().min(1).max(64 * 1024 * 1024).optional(),
   rate_per_second: z.number().min(0.01).max(1_000_000).optional(),
   burst: z.number().int().min(1).max(10_000_000).optional(),
 });
 
-export const routeBody = z.object({
+/** Unknown keys are refused (a misspelt `signature_confg` must not leave a route unsigned). */
+export const routeBody = z.strictObject({
   name: z.string().min(1).max(200),
   description: z.string().max(2000).optional(),
   method: z.enum(HTTP_METHODS).default("POST"),
@@ -30,7 +32,9 @@ export const routeBody = z.object({
   response: z.record(z.string(), z.unknown()).optional(),
   limits: routeLimitsSchema.optional(),
   active: z.boolean().default(true),
-}).openapi("RouteRequest");
+}).superRefine(
+  checkDepth(["destinations", "signature_config", "filters", "rules", "pipeline", "response"]),
+).openapi("RouteRequest");
 export type RouteBody = z.infer<typeof routeBody>;
 
 export interface Route {

@@ -171,9 +171,13 @@ export async function sealSecrets<T>(
   return { plain, sealed };
 }
 
-/** The config with every secret opened (for use: publishing, verifying, compiling). */
+/**
+ * The config with every secret opened (for use: publishing, verifying, compiling); a copy, or
+ * the value itself when it holds no secret.
+ */
 export function openSecrets<T>(sealed: T, sealer: Sealer, scope: SecretScope = whole): Promise<T> {
-  return openPaths(sealed, secretPaths(sealed, scope(sealed)), sealer);
+  const paths = secretPaths(sealed, scope(sealed));
+  return paths.length ? openPaths(sealed, paths, sealer) : Promise.resolve(sealed);
 }
 
 /**
@@ -181,7 +185,8 @@ export function openSecrets<T>(sealed: T, sealer: Sealer, scope: SecretScope = w
  * it (`****` and a tag derived from the sealed bytes, so an update may echo it back).
  */
 export function maskSecrets<T>(sealed: T, scope: SecretScope = whole): T {
-  return maskSealed(sealed, secretPaths(sealed, scope(sealed)));
+  const paths = secretPaths(sealed, scope(sealed));
+  return paths.length ? maskSealed(sealed, paths) : sealed;
 }
 
 function valueAt(root: unknown, path: SecretPath): unknown {

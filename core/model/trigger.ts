@@ -5,6 +5,7 @@
  * a list in core/.
  */
 import { z } from "@hono/zod-openapi";
+import { checkDepth } from "./depth.ts";
 
 export const triggerBody = z.strictObject({
   name: z.string().min(1).max(200),
@@ -13,7 +14,7 @@ export const triggerBody = z.strictObject({
   route_id: z.string().regex(/^route_[a-z0-9]+$/, "must be a route id (route_...)"),
   config: z.record(z.string(), z.unknown()).default({}),
   active: z.boolean().default(true),
-});
+}).superRefine(checkDepth(["config"]));
 export type TriggerBody = z.infer<typeof triggerBody>;
 
 export interface Trigger {

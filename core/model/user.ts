@@ -22,15 +22,26 @@ export const usernameSchema = z.string().min(3).max(64).regex(
   /^[a-zA-Z0-9._@-]+$/,
   "may contain only letters, digits and . _ @ -",
 );
-export const passwordSchema = z.string().min(8, "must be at least 8 characters").max(256);
+/** Passwords are hashed with PBKDF2 on every login: their length is bounded. */
+export const PASSWORD_MAX = 1024;
+export const passwordSchema = z.string().min(8, "must be at least 8 characters").max(
+  PASSWORD_MAX,
+  `must be at most ${PASSWORD_MAX} characters`,
+);
+const givenPassword = z.string().min(1).max(
+  PASSWORD_MAX,
+  `must be at most ${PASSWORD_MAX} characters`,
+);
 
-export const loginBody = z.object({ username: z.string().min(1), password: z.string().min(1) })
-  .openapi("LoginRequest");
-export const changePasswordBody = z.object({
-  current_password: z.string().min(1),
+export const loginBody = z.strictObject({
+  username: z.string().min(1).max(64),
+  password: givenPassword,
+}).openapi("LoginRequest");
+export const changePasswordBody = z.strictObject({
+  current_password: givenPassword,
   new_password: passwordSchema,
 }).openapi("ChangePasswordRequest");
-export const createUserBody = z.object({
+export const createUserBody = z.strictObject({
   username: usernameSchema,
   password: passwordSchema,
   role: z.enum(["admin", "user"]).default("user"),

@@ -90,7 +90,7 @@ export async function startNode(
   const keys = await loadKeys(cfg, log);
   const store = await openConfiguredStore(cfg);
   if (await ensureAdmin(store)) {
-    log.warn("created user admin with password admin: log in and change it now");
+    log.warn("created user admin with password admin: log in from this machine and change it now");
   }
   const sealer = createSealer(keys.encryptionKey);
   const metrics = createMetrics();
@@ -286,12 +286,15 @@ export async function startNode(
   const { app } = createApp(deps);
 
   let listening!: (url: string) => void;
+  let listenAddress = "";
   const ready = new Promise<string>((r) => (listening = r));
   const server = Deno.serve({
     port: cfg.port,
     hostname: cfg.host,
     onListen: ({ hostname, port }) => {
-      const host = hostname === "0.0.0.0" ? "127.0.0.1" : hostname;
+      listenAddress = `${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
+      // `url` is where this machine reaches the node; the log names the real address.
+      const host = hostname === "0.0.0.0" ? "127.0.0.1" : hostname === "::" ? "[::1]" : hostname;
       listening(`http://${host}:${port}`);
     },
   }, (req, info) => {
@@ -300,7 +303,8 @@ export async function startNode(
   });
   const url = await ready;
   triggers.start();
-  log.info("event router listening", {
+  log.info(`event router listening on ${listenAddress}`, {
+    listen: listenAddress,
     url,
     node: owner,
     store: store.kind,
@@ -309,6 +313,16 @@ export async function startNode(
     version: VERSION,
   });
   opts.onListen?.(url);
+  const firstStart = (await store.listUsers({ limit: 1000, offset: 0 })).items
+    .filter((u) => u.mustChangePassword).map((u) => u.username);
+  if (firstStart.length) {
+    log.warn(
+      `${firstStart.join(", ")} still has its first-start password: logins for it are ` +
+        `accepted only from this machine (loopback) until it is changed, although the node ` +
+        `listens on ${listenAddress}`,
+      { users: firstStart, listen: listenAddress },
+    );
+  }
 
   let stopping: Promise<void> | null = null;
   const stop = () =>
