@@ -8,11 +8,13 @@ import type { SourceFactory } from "../../core/ports.ts";
 import { caldavSourceFactory } from "./caldav/source.ts";
 import { carddavSourceFactory } from "./carddav/source.ts";
 import { imapSourceFactory } from "./imap/source.ts";
+import { pollingSourceFactory } from "./polling/source.ts";
 import { scheduleSourceFactory } from "./schedule/source.ts";
 
 export const SOURCES: Record<string, SourceFactory> = {
   caldav: caldavSourceFactory as SourceFactory,
   carddav: carddavSourceFactory as SourceFactory,
   imap: imapSourceFactory as SourceFactory,
+  polling: pollingSourceFactory as SourceFactory,
   schedule: scheduleSourceFactory as SourceFactory,
 };

@@ -1,11 +1,15 @@
-/** Reads a request body up to `limit` bytes; stops reading as soon as the limit is passed. */
+/** Reads a request's (or response's) body up to `limit` bytes; stops reading as soon as the
+ * limit is passed. */
 export class BodyTooLargeError extends Error {
   constructor(readonly limit: number) {
     super(`body exceeds the limit of ${limit} bytes`);
   }
 }
 
-export async function readBodyLimited(req: Request, limit: number): Promise<Uint8Array> {
+export async function readBodyLimited(
+  req: Request | Response,
+  limit: number,
+): Promise<Uint8Array> {
   const declared = req.headers.get("content-length");
   if (declared !== null && Number(declared) > limit) throw new BodyTooLargeError(limit);
   if (!req.body) return new Uint8Array();

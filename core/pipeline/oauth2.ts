@@ -1,12 +1,13 @@
 /**
- * OAuth2 access tokens for enrichment calls: the client-credentials grant and the
- * refresh-token grant (RFC 6749 4.4 and 6). Tokens are cached in memory until 30 s before they
- * expire and fetched once for concurrent callers. A refresh token the server rotates is kept
- * for the life of the compiled route (the route config still holds the original one).
+ * The one OAuth2 client: access tokens for enrichment calls, polling triggers and (later) IMAP
+ * XOAUTH2, by the client-credentials grant and the refresh-token grant (RFC 6749 4.4 and 6).
+ * Tokens are cached in memory until 30 s before they expire and fetched once for concurrent
+ * callers. A refresh token the server rotates replaces the configured one for the life of the
+ * TokenSource and is handed to `onRefreshToken`, so a trigger can keep it across restarts.
  */
 import type { EnrichAuth } from "./schema.ts";
 
-type OAuthConfig = Extract<EnrichAuth, { type: `oauth2_${string}` }>;
+export type OAuthConfig = Extract<EnrichAuth, { type: `oauth2_${string}` }>;
 
 const EARLY_MS = 30_000;
 
@@ -16,9 +17,21 @@ export class TokenSource {
   #pending: Promise<string> | null = null;
   #refreshToken: string | undefined;
 
-  constructor(cfg: OAuthConfig) {
+  #onRefreshToken?: (token: string) => void | Promise<void>;
+
+  constructor(
+    cfg: OAuthConfig,
+    opts: {
+      /** A refresh token kept from an earlier rotation; used instead of the configured one. */
+      refreshToken?: string | null;
+      onRefreshToken?: (token: string) => void | Promise<void>;
+    } = {},
+  ) {
     this.#cfg = cfg;
-    if (cfg.type === "oauth2_refresh_token") this.#refreshToken = cfg.refresh_token;
+    if (cfg.type === "oauth2_refresh_token") {
+      this.#refreshToken = opts.refreshToken || cfg.refresh_token;
+    }
+    this.#onRefreshToken = opts.onRefreshToken;
   }
 
   /** A valid access token, from the cache or the token endpoint. */
@@ -79,8 +92,12 @@ export class TokenSource {
     if (typeof body.access_token !== "string" || body.access_token === "") {
       throw new Error(`token endpoint ${cfg.token_url} answered without access_token`);
     }
-    if (typeof body.refresh_token === "string" && body.refresh_token !== "") {
+    if (
+      typeof body.refresh_token === "string" && body.refresh_token !== "" &&
+      body.refresh_token !== this.#refreshToken
+    ) {
       this.#refreshToken = body.refresh_token;
+      await this.#onRefreshToken?.(body.refresh_token);
     }
     const ttl = typeof body.expires_in === "number" ? body.expires_in * 1000 : 3_600_000;
     this.#token = { value: body.access_token, expiresAt: now + Math.max(0, ttl - EARLY_MS) };

@@ -325,3 +325,62 @@ Deno.test("trigger and destination types come from the registries, with their co
     await h.close();
   }
 });
+
+Deno.test("polling triggers: config validated per field, OAuth2 secrets sealed, a type change resets the state", async () => {
+  const h = await harness();
+  try {
+    const { token } = await h.tenant("trig-poll");
+    const route = await createRoute(h, token);
+    const polling = (config: Record<string, unknown>) => ({
+      name: "users",
+      type: "polling",
+      route_id: route.id,
+      config,
+    });
+    const post = (config: Record<string, unknown>) =>
+      h.call("POST", "/api/triggers", polling(config), token);
+    const url = "https://api.example.com/users";
+    await expectError(post({ url, interval: "500ms" }), 400, "config.interval");
+    await expectError(post({ url, interval: "often" }), 400, "config.interval");
+    await expectError(post({ url: "ftp://x" }), 400, "config.url");
+    await expectError(post({ url, change_detection: "items" }), 400, "config.items");
+    await expectError(post({ url, change_detection: "sha1" }), 400, "config.change_detection");
+    await expectError(post({ url, headers: { "Bad Header": "x" } }), 400, "config.headers");
+    await expectError(
+      post({ url, oauth2: { token_url: "https://idp.example/token", client_id: "c" } }),
+      400,
+      "config.oauth2.client_secret",
+    );
+    await expectError(post({ url, auth: { type: "digest" } }), 400, "config.auth");
+
+    const secret = "client-secret-abcdefghijkl";
+    const t = await expectJson(
+      post({
+        url,
+        interval: "5m",
+        headers: { Authorization: "Bearer ${oauth_token}" },
+        change_detection: "hash",
+        oauth2: { token_url: "https://idp.example/token", client_id: "c", client_secret: secret },
+      }),
+      201,
+    );
+    assert.notEqual(t.config.oauth2.client_secret, secret);
+    const stored = await h.store.getTrigger(null, t.id);
+    assert.ok(!JSON.stringify(stored).includes(secret), "sealed at rest");
+
+    // state left by a run, then the trigger becomes a schedule: the old cursor means nothing
+    await h.store.setTriggerCursor(t.id, '{"seq":3,"hash":"ab"}', 1, Date.now());
+    await h.store.updateTriggerState(t.id, { addEmitted: 3 }, Date.now());
+    const got = await expectJson(h.call("GET", `/api/triggers/${t.id}`, undefined, token), 200);
+    assert.deepEqual(got.cursor, { seq: 3, hash: "ab" });
+    assert.equal(got.events_emitted, 3);
+    const changed = await expectJson(
+      h.call("PUT", `/api/triggers/${t.id}`, schedule(route.id), token),
+      200,
+    );
+    assert.equal(changed.cursor, null);
+    assert.equal(changed.events_emitted, 0);
+  } finally {
+    await h.close();
+  }
+});

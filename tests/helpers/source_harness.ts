@@ -28,6 +28,8 @@ export interface SourceHarness {
   /** Cursor values by trigger id; survives `context()` calls (a restart keeps it). */
   cursors: Map<string, string>;
   statuses: Map<string, SourceStatus>;
+  /** Values sources keep through `ctx.secrets`, by trigger id then name (clear, in memory). */
+  secrets: Map<string, Map<string, string>>;
   /** A context for trigger `id` of `type`; `outbound` defaults to plain fetch, no guard. */
   context(
     id: string,
@@ -72,6 +74,7 @@ export async function sourceHarness(): Promise<SourceHarness> {
   });
   const cursors = new Map<string, string>();
   const statuses = new Map<string, SourceStatus>();
+  const secrets = new Map<string, Map<string, string>>();
   const log = createLogger("warn");
 
   const context: SourceHarness["context"] = (id, type, opts = {}) => {
@@ -92,6 +95,14 @@ export async function sourceHarness(): Promise<SourceHarness> {
           return Promise.resolve();
         },
       },
+      secrets: {
+        get: (name) => Promise.resolve(secrets.get(id)?.get(name) ?? null),
+        set: (name, value) => {
+          if (!secrets.has(id)) secrets.set(id, new Map());
+          secrets.get(id)!.set(name, value);
+          return Promise.resolve();
+        },
+      },
       report: (s) => statuses.set(id, { ...statuses.get(id), ...s }),
       outbound: opts.outbound ?? openOutbound(),
       log: log.child({ trigger: id }),
@@ -106,6 +117,7 @@ export async function sourceHarness(): Promise<SourceHarness> {
     routeId,
     cursors,
     statuses,
+    secrets,
     context,
     create(factory, config, id = newId("trigger")) {
       const ctx = context(id, factory.type);
