@@ -38,7 +38,8 @@ export class ScheduleSource implements Source {
     const next = this.slotAfter(lastRunAt ?? now);
     if (next === null || next > now) return (this.#due = next);
     // Slots were missed since the last run: fire the latest one once if it is young enough.
-    const missed = this.#cron.previousRuns(1, new Date(now))[0]?.getTime() ?? next;
+    // +1 ms: croner counts a slot at exactly `now` as the reference's own, not a previous run.
+    const missed = this.#cron.previousRuns(1, new Date(now + 1))[0]?.getTime() ?? next;
     const catchUp = this.#cfg.catch_up;
     if (catchUp !== undefined && now - missed <= catchUp) return (this.#due = missed);
     return (this.#due = this.slotAfter(now));
