@@ -39,8 +39,9 @@ export const scheduleConfigSchema = z.strictObject({
     (v) => v === undefined || JSON.stringify(v).length <= MAX_PAYLOAD_BYTES,
     `payload larger than ${MAX_PAYLOAD_BYTES} bytes as JSON`,
   ).default({}),
-  /** A slot missed (every node down, or a dead holder's lease not yet expired) still fires
-   * once, late, when it is at most this old. Default: missed slots are skipped. */
+  /** Each slot missed (every node down, or a dead holder's lease not yet expired) still fires
+   * once, late, when it is at most this old (at most 100 of them). Default: missed slots are
+   * skipped. Set it to at least twice LEASE_MS to keep every slot when a node dies. */
   catch_up: duration(1000, 30 * 86_400_000).optional(),
 });
 

@@ -11,6 +11,8 @@ import { type ScheduleConfig, scheduleConfigSchema } from "./config.ts";
 const enc = new TextEncoder();
 /** A slot whose emit failed is tried again this many times (backoff 1 s, 2 s, 4 s, ...). */
 const RETRIES = 6;
+/** Most missed slots fired when catching up (an every-second cron after a long outage). */
+const MAX_CATCH_UP = 100;
 
 export class ScheduleSource implements Source {
   #cfg: ScheduleConfig;
@@ -20,6 +22,8 @@ export class ScheduleSource implements Source {
   /** The slot the last nextRunAt answered. */
   #due: number | null = null;
   #retry: { slot: number; at: number; failures: number } | null = null;
+  /** The last slot fired by this instance. */
+  #lastSlot: number | null = null;
 
   constructor(cfg: ScheduleConfig, ctx: SourceContext) {
     this.#cfg = cfg;
@@ -35,13 +39,20 @@ export class ScheduleSource implements Source {
 
   nextRunAt(lastRunAt: number | null, now: number): number | null {
     if (this.#retry) return this.#retry.at;
-    const next = this.slotAfter(lastRunAt ?? now);
+    // After a slot fired here, count from that slot; after a start, from the last run.
+    const base = this.#lastSlot ?? lastRunAt ?? now;
+    const next = this.slotAfter(base);
     if (next === null || next > now) return (this.#due = next);
-    // Slots were missed since the last run: fire the latest one once if it is young enough.
-    // +1 ms: croner counts a slot at exactly `now` as the reference's own, not a previous run.
-    const missed = this.#cron.previousRuns(1, new Date(now + 1))[0]?.getTime() ?? next;
+    // Slots were missed (every node down, or a dead holder's lease running out): each one
+    // younger than catch_up fires once, oldest first, at most MAX_CATCH_UP of them.
     const catchUp = this.#cfg.catch_up;
-    if (catchUp !== undefined && now - missed <= catchUp) return (this.#due = missed);
+    if (catchUp !== undefined) {
+      // +1 ms: croner counts a slot at exactly `now` as the reference's own, not a previous run.
+      const missed = this.#cron.previousRuns(MAX_CATCH_UP, new Date(now + 1))
+        .map((d) => d.getTime())
+        .filter((t) => t > base && now - t <= catchUp);
+      if (missed.length) return (this.#due = Math.min(...missed));
+    }
     return (this.#due = this.slotAfter(now));
   }
 
@@ -65,7 +76,12 @@ export class ScheduleSource implements Source {
         receivedAt: now,
       }]);
       this.#retry = null;
-      if (slot !== null) this.#due = null;
+      if (slot !== null) {
+        this.#due = null;
+        this.#lastSlot = slot;
+        // Shown as the trigger's cursor; the lease and the slot's dedupKey do the real work.
+        await this.#ctx.cursor.set(new Date(slot).toISOString());
+      }
       return { emitted: r.accepted, duplicates: r.duplicates, ids: r.ids };
     } catch (e) {
       if (slot !== null) {

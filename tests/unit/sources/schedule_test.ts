@@ -144,16 +144,40 @@ Deno.test("schedule: time zones and DST as croner does (Europe/Berlin)", async (
   }
 });
 
-Deno.test("schedule: missed slots fire once when younger than catch_up, else are skipped", async () => {
+Deno.test("schedule: each missed slot younger than catch_up fires once, oldest first; older ones are skipped", async () => {
   const every = await scheduled({ cron: "* * * * *", catch_up: "2m" }, "2025-01-01T10:05:30Z");
   try {
     const last = T("2025-01-01T10:00:00Z");
+    // 10:01-10:03 are older than 2 minutes; 10:04 and 10:05 fire, oldest first, then 10:06
     assert.equal(
       iso(every.source.nextRunAt!(last, T("2025-01-01T10:05:30Z"))),
-      "2025-01-01T10:05:00.000Z",
+      "2025-01-01T10:04:00.000Z",
     );
+    const walker = await scheduled({ cron: "* * * * *", catch_up: "2m" }, "2025-01-01T10:05:30Z");
+    let lastRun: number | null = last;
+    const fired: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const due: number = walker.source.nextRunAt!(
+        lastRun,
+        Math.max(T("2025-01-01T10:05:30Z"), lastRun),
+      )!;
+      fired.push(iso(due)!);
+      walker.setNow(Math.max(due, T("2025-01-01T10:05:30Z")) + 2);
+      lastRun = Math.max(due, T("2025-01-01T10:05:30Z")) + 2;
+      await walker.source.poll!(signal);
+    }
+    assert.deepEqual(fired, [
+      "2025-01-01T10:04:00.000Z",
+      "2025-01-01T10:05:00.000Z",
+      "2025-01-01T10:06:00.000Z",
+    ]);
+    assert.deepEqual(
+      (await walker.h.events()).map((e) => e.headers["x-schedule-slot"]).sort(),
+      fired,
+    );
+    await walker.h.close();
     assert.equal(
-      iso(every.source.nextRunAt!(last, T("2025-01-01T10:05:00Z"))),
+      iso(every.source.nextRunAt!(T("2025-01-01T10:04:00Z"), T("2025-01-01T10:05:00Z"))),
       "2025-01-01T10:05:00.000Z",
       "a slot at exactly now",
     );
