@@ -27,7 +27,8 @@ Run "event-router <command> --help" for details.`,
 Environment: PORT, HOST, DATABASE_TYPE (sqlite|libsql), DATABASE_PATH, DATABASE_URL,
 DATABASE_AUTH_TOKEN, DATABASE_SYNC (full|normal), JWT_SECRET (>= 32 chars), ENCRYPTION_KEY
 (64 hex chars or base64 of 32 bytes), LOG_LEVEL, RABBITMQ_URL, REDIS_ADDRESS,
-ALLOW_PRIVATE_NETWORKS, MAX_BODY_BYTES, TOKEN_TTL_SECONDS, RETENTION_DAYS, TRUST_PROXY.
+KV_PATH, LEASE_MS, ALLOW_PRIVATE_NETWORKS, MAX_BODY_BYTES, TOKEN_TTL_SECONDS, RETENTION_DAYS,
+TRUST_PROXY.
 Unset JWT_SECRET / ENCRYPTION_KEY are generated into the data folder (mode 0600).`,
   migrate: `Usage: event-router migrate\n\nApplies pending migrations to the configured database.`,
   version: `Usage: event-router version`,
