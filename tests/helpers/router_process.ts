@@ -7,6 +7,9 @@ const ROOT = new URL("../../", import.meta.url).pathname;
 export const DENO = Deno.execPath();
 export const START_FLAGS = [
   "run",
+  // Deno KV (KV_PATH coordination) and Deno.cron (maintenance), as the start task passes them
+  "--unstable-kv",
+  "--unstable-cron",
   "--allow-net",
   "--allow-read",
   "--allow-write",
