@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { harness } from "../helpers/app.ts";
 import { cheapAdmin, createRoute, expectError, expectJson } from "./_helpers.ts";
 import { isSealedValue } from "../../core/crypto/sealer.ts";
+import { createAddressPolicy } from "../../core/net/policy.ts";
 
 const schedule = (routeId: string, extra: Record<string, unknown> = {}) => ({
   name: "nightly",
@@ -380,6 +381,43 @@ Deno.test("polling triggers: config validated per field, OAuth2 secrets sealed, 
     );
     assert.equal(changed.cursor, null);
     assert.equal(changed.events_emitted, 0);
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("triggers: a tenant's config naming a forbidden host literally is refused at save time", async () => {
+  const h = await harness({ addressPolicy: createAddressPolicy() });
+  try {
+    const { token } = await h.tenant("trig-ssrf");
+    const admin = await cheapAdmin(h);
+    const route = await createRoute(h, token);
+    const body = (config: Record<string, unknown>, routeId = route.id) => ({
+      name: "p",
+      type: "polling",
+      route_id: routeId,
+      config,
+    });
+    const post = (config: Record<string, unknown>, t = token, routeId = route.id) =>
+      h.call("POST", "/api/triggers", body(config, routeId), t);
+    const e = await expectError(
+      post({ url: "http://169.254.169.254/latest/meta-data" }),
+      400,
+      "config.url",
+    );
+    assert.equal(e.code, "forbidden_address");
+    await expectError(
+      post({
+        url: "https://api.example.com/",
+        oauth2: { token_url: "http://127.0.0.1:9/token", client_id: "c", client_secret: "s" },
+      }),
+      400,
+      "config.oauth2.token_url",
+    );
+    await expectJson(post({ url: "https://api.example.com/" }), 201);
+    // an admin's own trigger may reach private addresses
+    const adminRoute = await createRoute(h, admin.token);
+    await expectJson(post({ url: "http://127.0.0.1:9/" }, admin.token, adminRoute.id), 201);
   } finally {
     await h.close();
   }

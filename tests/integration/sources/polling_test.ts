@@ -9,7 +9,7 @@ import { type SourceHarness, sourceHarness } from "../../helpers/source_harness.
 import { type JsonApi, startJsonApi } from "../../helpers/json_api.ts";
 import { mustPeer, needs } from "../../helpers/peers.ts";
 import { pollingSourceFactory } from "../../../adapters/sources/polling/source.ts";
-import { createGuardedFetch } from "../../../runtimes/deno/guarded_fetch.ts";
+import { createOutbound } from "../../../runtimes/deno/outbound.ts";
 import { createAddressPolicy } from "../../../core/net/policy.ts";
 import type { PollResult, Source } from "../../../core/ports.ts";
 
@@ -211,11 +211,9 @@ Deno.test("polling: 429 and 503 wait for Retry-After; other failures back off; a
 
 Deno.test("polling: the address guard refuses a loopback API for a tenant", async () => {
   await withApi({}, async (h, api) => {
-    const guarded = createGuardedFetch(createAddressPolicy({ allowPrivate: false }));
+    const guarded = createOutbound(createAddressPolicy({ allowPrivate: false }));
     try {
-      const ctx = h.context("trigger_guard", "polling", {
-        outbound: { fetch: guarded, checkHost: (x) => guarded.checkHost(x) },
-      });
+      const ctx = h.context("trigger_guard", "polling", { outbound: guarded });
       const s = pollingSourceFactory.create(
         pollingSourceFactory.parseConfig({ url: api.url }),
         ctx,
