@@ -528,14 +528,20 @@ Deno.test("imap: STARTTLS with the server's CA, and refused without it", opts, a
 });
 
 Deno.test("imap: a refused login shows as the trigger's error", opts, async () => {
+  // A private Dovecot: failed logins slow down later ones from the same address (Dovecot's
+  // auth penalty), which must not reach the other tests.
+  const dovecot = dovecotInstance("imap_badpw", 1158);
+  await dovecot.start();
   const h = await sourceHarness();
-  const live = running(h, imapConfig("INBOX", { password: "wrong" }), "trigger_badpw");
+  const cfg = imapConfig("INBOX", { port: dovecot.port, password: "wrong" });
+  const live = running(h, cfg, "trigger_badpw");
   try {
     await until("an error", () => live.state() === "error", 10_000);
     assert.match(String(live.status().last_error), /login as .* refused \(password\)/);
   } finally {
     await live.stop();
     await h.close();
+    await dovecot.stop();
   }
 });
 
