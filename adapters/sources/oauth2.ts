@@ -11,12 +11,12 @@ import { TokenSource } from "../../core/pipeline/oauth2.ts";
 export const oauth2ConfigSchema = z.strictObject({
   token_url: z.url({ protocol: /^https?$/ }),
   client_id: z.string().min(1).max(500),
-  client_secret: z.string().max(4096).optional(),
-  /** With a refresh token: the refresh-token grant; without: client credentials. */
-  refresh_token: z.string().min(1).max(8192).optional(),
+  client_secret: z.string().max(4096).optional().describe("Sealed at rest"),
+  refresh_token: z.string().min(1).max(8192).optional()
+    .describe("With it: the refresh-token grant; without: client credentials (sealed at rest)"),
   scopes: z.array(z.string().min(1).max(200)).max(50).optional(),
-  /** How the client authenticates at the token endpoint (RFC 6749 2.3.1). */
-  client_auth: z.enum(["basic", "body"]).default("basic"),
+  client_auth: z.enum(["basic", "body"]).default("basic")
+    .describe("How the client authenticates at the token endpoint (RFC 6749 2.3.1)"),
 }).refine((c) => c.refresh_token !== undefined || c.client_secret !== undefined, {
   message: "give refresh_token (refresh-token grant) or client_secret (client credentials)",
   path: ["client_secret"],

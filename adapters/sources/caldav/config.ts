@@ -4,8 +4,8 @@ import { checkDavAuth, davCommonFields } from "../dav/config.ts";
 
 export const caldavConfigSchema = z.strictObject({
   ...davCommonFields,
-  /** One calendar by display name or href; default: every calendar of the account. */
-  calendar: z.string().min(1).max(2000).optional(),
+  calendar: z.string().min(1).max(2000).optional()
+    .describe("One calendar by display name or href; default: every calendar of the account"),
 }).superRefine(checkDavAuth);
 
 export type CaldavConfig = z.output<typeof caldavConfigSchema>;

@@ -4,8 +4,10 @@ import { checkDavAuth, davCommonFields } from "../dav/config.ts";
 
 export const carddavConfigSchema = z.strictObject({
   ...davCommonFields,
-  /** One address book by display name or href; default: every address book of the account. */
-  addressbook: z.string().min(1).max(2000).optional(),
+  addressbook: z.string().min(1).max(2000).optional()
+    .describe(
+      "One address book by display name or href; default: every address book of the account",
+    ),
 }).superRefine(checkDavAuth);
 
 export type CarddavConfig = z.output<typeof carddavConfigSchema>;
