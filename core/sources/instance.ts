@@ -111,6 +111,9 @@ export class TriggerInstance {
       },
       report: (s) => {
         this.#status = { ...this.#status, ...s };
+        // A long-lived source reconnects by itself and reports its failures (and their end)
+        // as last_error: that is the trigger's last error, as a failed poll is.
+        if (s.last_error !== undefined && this.#source?.start) this.#lastError = s.last_error;
         this.#dirty = true;
       },
       outbound,
@@ -182,6 +185,7 @@ export class TriggerInstance {
       await this.#deps.store.updateTriggerState(this.trigger.id, {
         status: { ...this.#status, node: this.#deps.nodeId },
         addEmitted: add,
+        lastError: this.#lastError,
         ...extra,
       }, this.#deps.clock.now());
     } catch (e) {

@@ -99,6 +99,20 @@ Deno.test({
       assert.equal(new Set(uids).size, 21);
       const run = await api("POST", `/api/triggers/${t.id}/run`);
       assert.deepEqual([run.emitted, run.duplicates], [0, 0]);
+
+      // A server that cannot be reached: the trigger keeps trying and says why.
+      const down = await api("POST", "/api/triggers", {
+        name: "down",
+        type: "imap",
+        route_id: routeId,
+        config: imapConfig(box.name, { port: 1 }),
+      });
+      const shownDown = await until("the failure to show", async () => {
+        const st = await api("GET", `/api/triggers/${down.id}`);
+        return st.last_error ? st : null;
+      }, 10_000);
+      assert.match(String(shownDown.last_error), /cannot connect to 127\.0\.0\.1/);
+      assert.equal((shownDown.status as Record<string, unknown>).state, "reconnecting");
     } finally {
       await node.kill();
       await box.drop();

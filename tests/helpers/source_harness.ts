@@ -83,7 +83,9 @@ export async function sourceHarness(): Promise<SourceHarness> {
       trigger,
       async emit(events: SourceEvent[]): Promise<EmitResult> {
         opts.beforeCommit?.(events);
-        const envs = events.map((e) => sourceEnvelope(trigger, e, Date.now()));
+        // One millisecond apart, so events() lists a batch in the order it was emitted.
+        const now = Date.now();
+        const envs = events.map((e, i) => sourceEnvelope(trigger, e, now + i));
         const { duplicates } = await store.accept(envs);
         const ids = envs.map((e) => duplicates.get(e.id) ?? e.id);
         return { ids, accepted: envs.length - duplicates.size, duplicates: duplicates.size };

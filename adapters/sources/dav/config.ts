@@ -4,7 +4,7 @@
  * document shows for each field.
  */
 import { z } from "zod";
-import { durationSchema } from "../../../core/sources/duration.ts";
+import { duration } from "../duration.ts";
 import { oauth2ConfigSchema } from "../oauth2.ts";
 
 const MiB = 1024 * 1024;
@@ -20,7 +20,7 @@ export const davCommonFields = {
     .describe(
       "Bearer tokens from this OAuth2 client, fetched again when they expire or are refused",
     ),
-  interval: durationSchema(10_000, 86_400_000).default("5m").describe(
+  interval: duration(10_000, 86_400_000).prefault("5m").describe(
     "How often to look for changes",
   ),
   sync: z.enum(["auto", "etag"]).default("auto").describe(

@@ -13,7 +13,6 @@
  * the state's generation, so a poll redone after a crash yields duplicates, not new events.
  */
 import type { PollResult, Source, SourceContext, SourceEvent } from "../../../core/ports.ts";
-import { durationMs } from "../../../core/sources/duration.ts";
 import { tokenSourceFor } from "../oauth2.ts";
 import type { DavCommon } from "./config.ts";
 import {
@@ -100,7 +99,7 @@ export class DavSource<C extends DavCommon> implements Source {
     this.#kind = kind;
     this.#discovery = new DavDiscovery(kind.type, cfg.url, select);
     this.#selector = JSON.stringify([cfg.url, select ?? null]);
-    this.#intervalMs = durationMs(cfg.interval);
+    this.#intervalMs = cfg.interval;
     this.#auth = cfg.oauth2
       ? { tokens: tokenSourceFor(cfg.oauth2) }
       : cfg.token !== undefined

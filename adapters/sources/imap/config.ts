@@ -3,7 +3,7 @@
  * are what the OpenAPI document shows for each field.
  */
 import { z } from "zod";
-import { durationSchema } from "../../../core/sources/duration.ts";
+import { duration } from "../duration.ts";
 import { oauth2ConfigSchema } from "../oauth2.ts";
 
 const BODY_PART = z.enum(["text", "html", "raw"]);
@@ -44,7 +44,7 @@ export const imapConfigSchema = z.strictObject({
   ),
   emit_existing: z.boolean().default(false)
     .describe("On the first start, also emit the mail already in the mailbox"),
-  poll_interval: durationSchema(1000, 86_400_000).default("60s").describe(
+  poll_interval: duration(1000, 86_400_000).prefault("60s").describe(
     "How often to look for mail when the server has no IDLE; a resync under IDLE",
   ),
   timeout_ms: z.number().int().min(1000).max(120_000).default(30_000)

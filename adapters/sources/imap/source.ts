@@ -27,7 +27,6 @@ import type {
 } from "../../../core/ports.ts";
 import type { TokenSource } from "../../../core/pipeline/oauth2.ts";
 import { Backoff } from "../../brokers/errors.ts";
-import { durationMs } from "../../../core/sources/duration.ts";
 import { tokenSourceFor } from "../oauth2.ts";
 import { Serial, sleep, Wakeup } from "../wake.ts";
 import { type ImapConfig, imapConfigSchema, includes } from "./config.ts";
@@ -67,7 +66,7 @@ export class ImapSource implements Source {
     this.#ctx = ctx;
     this.#tokens = cfg.oauth2 ? tokenSourceFor(cfg.oauth2) : null;
     this.#body = { include: includes(cfg), attachments: cfg.attachments, maxBytes: cfg.max_bytes };
-    this.#pollMs = durationMs(cfg.poll_interval);
+    this.#pollMs = cfg.poll_interval;
   }
 
   /** Runs until `signal` aborts: connect, sync, wait for mail, reconnect when dropped. */

@@ -329,7 +329,7 @@ Deno.test("caldav: config errors name the field", () => {
   );
   assert.match(
     issues({ url: "https://dav.example.org/", interval: "1s" }),
-    /1s is outside 10s\.\.1d.*interval/,
+    /must be from 10s to 1d \(got 1s\).*interval/,
   );
   assert.match(issues({ url: "https://dav.example.org/", addressbook: "x" }), /addressbook/);
   assert.match(
