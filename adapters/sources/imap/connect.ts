@@ -1,8 +1,9 @@
 /**
  * Opens one logged-in imapflow connection for a trigger: the host is resolved and checked by
- * the address guard and the checked address is dialled, the password or an OAuth2 access token (XOAUTH2/OAUTHBEARER, whichever the server
- * offers) logs in, and a refused token is fetched anew once before the login counts as
- * failed (it may have been revoked or expired early).
+ * the address guard and the checked address is dialled (the name stays the TLS servername);
+ * the password or an OAuth2 access token (XOAUTH2/OAUTHBEARER, whichever the server offers)
+ * logs in, and a refused token is fetched anew once before the login counts as failed (it may
+ * have been revoked or expired early).
  */
 import { isIP } from "node:net";
 import { AuthenticationFailure, ImapFlow } from "imapflow";

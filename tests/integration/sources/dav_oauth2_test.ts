@@ -10,6 +10,7 @@ import { freshCollection, vcard, vevent } from "../../helpers/dav.ts";
 import { davGateway } from "../../helpers/dav_gateway.ts";
 import { mustPeer, needs } from "../../helpers/peers.ts";
 import type { Outbound } from "../../../core/ports.ts";
+import { openOutbound } from "../../../runtimes/deno/outbound.ts";
 
 const opts = needs("DAV_URL", "OAUTH2_TOKEN_URL", "OAUTH2_INTROSPECTION_URL");
 const signal = () => new AbortController().signal;
@@ -18,7 +19,7 @@ const signal = () => new AbortController().signal;
 function watchingOutbound() {
   const tokens: string[] = [];
   const outbound: Outbound = {
-    checkHost: () => Promise.resolve(),
+    ...openOutbound(),
     fetch: async (input, init) => {
       const res = await fetch(input, init);
       if (new Request(input, init).url === mustPeer("OAUTH2_TOKEN_URL")) {

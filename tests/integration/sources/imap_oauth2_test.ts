@@ -11,6 +11,7 @@ import { dovecotInstance, imapClient, imapConfig, mail } from "../../helpers/ima
 import { mustPeer, needs } from "../../helpers/peers.ts";
 import { until } from "../../helpers/until.ts";
 import type { Outbound } from "../../../core/ports.ts";
+import { openOutbound } from "../../../runtimes/deno/outbound.ts";
 
 const opts = {
   ...needs("IMAP_HOST", "IMAP_USER", "OAUTH2_TOKEN_URL", "OAUTH2_INTROSPECTION_URL"),
@@ -53,7 +54,7 @@ async function revoke(token: string): Promise<void> {
 function watchingOutbound() {
   const seen = { fetches: 0, refreshTokens: [] as string[] };
   const outbound: Outbound = {
-    checkHost: () => Promise.resolve(),
+    ...openOutbound(),
     fetch: async (input, init) => {
       const res = await fetch(input, init);
       if (new Request(input, init).url === mustPeer("OAUTH2_TOKEN_URL")) {
