@@ -103,7 +103,12 @@ export function createApp(deps: AppDeps): CreatedApp {
   }
   mountHealth(app, deps);
   const webhook = webhookHandler(deps, routes);
-  app.all("/webhook/:token", (c) => webhook(c.req.raw, c.env as ConnInfo));
+  app.all("/webhook/:token", async (c) => {
+    const res = await webhook(c.req.raw, c.env as ConnInfo);
+    // the ingress answers with its own Response, which Hono's c.header() does not reach
+    res.headers.set("X-Request-Id", c.get("requestId"));
+    return res;
+  });
   mountEdgeEndpoints(app, deps, routes);
   mountAuth(app, deps);
   app.use("/api/*", requireAuth(deps));

@@ -25,6 +25,7 @@ Deno.test("webhook: 202 with an evt_ id; raw bytes, headers, query and ip are st
       Authorization: "Bearer sender-session",
       Cookie: "sid=1",
     }, { remoteAddr: "203.0.113.5" });
+    assert.match(res.headers.get("x-request-id") ?? "", /^[\w.:-]+$/, "the request id is echoed");
     const out = await expectJson(res, 202);
     assert.match(out.id, /^evt_[a-z0-9]+$/);
     assert.deepEqual(Object.keys(out), ["id"]);
