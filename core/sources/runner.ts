@@ -219,12 +219,20 @@ export function createTriggerRunner(deps: TriggerRunnerDeps): TriggerRunner {
     }
   }
 
+  /** One reconcile at a time, whether from the loop or from a run request. */
+  let serial: Promise<void> = Promise.resolve();
+  function reconcileSerial(): Promise<void> {
+    const next = serial.then(reconcile, reconcile);
+    serial = next.catch(() => {});
+    return next;
+  }
+
   async function run(): Promise<void> {
     let failures = 0;
     while (!abort.signal.aborted) {
       again = false;
       try {
-        await reconcile();
+        await reconcileSerial();
         failures = 0;
       } catch (e) {
         failures++;
@@ -268,7 +276,12 @@ export function createTriggerRunner(deps: TriggerRunnerDeps): TriggerRunner {
       kick?.();
     },
     async runNow(t) {
-      const entry = held.get(t.id);
+      let entry = held.get(t.id);
+      if (entry && entry.instance.trigger.updatedAt !== t.updatedAt) {
+        // Changed a moment ago and running here with the old config: restart it first.
+        await reconcileSerial().catch(() => {});
+        entry = held.get(t.id);
+      }
       if (entry && entry.instance.trigger.updatedAt === t.updatedAt) {
         if (!entry.instance.canPoll()) throw notPollable(t);
         return await pollOrFail(() => entry.instance.runNow());

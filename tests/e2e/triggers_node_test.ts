@@ -78,6 +78,18 @@ Deno.test("triggers e2e: a schedule fires into its route, is delivered, and stop
     assert.ok(Date.parse(state.next_run_at as string) > Date.parse(state.last_run_at as string));
     assert.equal((state.status as Record<string, unknown>).state, "idle");
 
+    // changed and run at once: the run uses the new config, on the node that holds it
+    await api("PUT", `/api/triggers/${t.id}`, {
+      name: "tick",
+      type: "schedule",
+      route_id: routeId,
+      config: { cron: "0 0 1 1 *", payload: { tick: "changed" } },
+    });
+    const run = await api<{ emitted: number; ids: string[] }>("POST", `/api/triggers/${t.id}/run`);
+    assert.equal(run.emitted, 1);
+    const manual = await api<Ev>("GET", `/api/events/${run.ids[0]}`);
+    assert.deepEqual(JSON.parse(manual.body), { tick: "changed" });
+
     await api("PUT", `/api/triggers/${t.id}`, {
       name: "tick",
       type: "schedule",
