@@ -8,7 +8,13 @@ const section = readme.split("<!-- triggers:start -->")[1]?.split("<!-- triggers
 const examples = [...section.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => JSON.parse(m[1]));
 
 Deno.test("README trigger examples: one per type, each accepted by the API", async () => {
-  assert.deepEqual(examples.map((e) => e.type), ["polling", "schedule"]);
+  assert.deepEqual(examples.map((e) => e.type), [
+    "polling",
+    "schedule",
+    "imap",
+    "caldav",
+    "carddav",
+  ]);
   const h = await harness();
   try {
     const { token } = await h.tenant("readme");

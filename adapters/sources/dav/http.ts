@@ -5,12 +5,12 @@
  * (a server cannot make the node buffer without limit).
  */
 import type { SourceContext } from "../../../core/ports.ts";
-import type { TokenSource } from "../../../core/pipeline/oauth2.ts";
+import type { SourceTokens } from "../oauth2.ts";
 
 export interface DavAuth {
   basic?: { username: string; password: string };
   bearer?: string;
-  tokens?: TokenSource | null;
+  tokens?: SourceTokens | null;
 }
 
 export class DavHttpError extends Error {
@@ -43,7 +43,7 @@ export function davFetch(
   const authorize = async (headers: Headers, fresh: boolean) => {
     if (auth.tokens) {
       if (fresh) auth.tokens.invalidate();
-      const t = await auth.tokens.token(ctx.outbound.fetch, ctx.clock.now(), opts.timeoutMs);
+      const t = await auth.tokens.token(opts.timeoutMs);
       headers.set("authorization", `Bearer ${t}`);
     } else if (auth.bearer !== undefined) {
       headers.set("authorization", `Bearer ${auth.bearer}`);

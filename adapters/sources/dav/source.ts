@@ -13,7 +13,7 @@
  * the state's generation, so a poll redone after a crash yields duplicates, not new events.
  */
 import type { PollResult, Source, SourceContext, SourceEvent } from "../../../core/ports.ts";
-import { tokenSourceFor } from "../oauth2.ts";
+import { SourceTokens } from "../oauth2.ts";
 import type { DavCommon } from "./config.ts";
 import {
   type CollectionState,
@@ -101,7 +101,7 @@ export class DavSource<C extends DavCommon> implements Source {
     this.#selector = JSON.stringify([cfg.url, select ?? null]);
     this.#intervalMs = cfg.interval;
     this.#auth = cfg.oauth2
-      ? { tokens: tokenSourceFor(cfg.oauth2) }
+      ? { tokens: new SourceTokens(cfg.oauth2, ctx) }
       : cfg.token !== undefined
       ? { bearer: cfg.token }
       : cfg.password !== undefined

@@ -8,7 +8,7 @@
 import { isIP } from "node:net";
 import { AuthenticationFailure, ImapFlow } from "imapflow";
 import type { SourceContext } from "../../../core/ports.ts";
-import type { TokenSource } from "../../../core/pipeline/oauth2.ts";
+import type { SourceTokens } from "../oauth2.ts";
 import type { ImapConfig } from "./config.ts";
 
 /** Login refused by the server (bad password, revoked token): retried slowly. */
@@ -78,7 +78,7 @@ function reason(e: unknown): string {
 export async function openImap(
   cfg: ImapConfig,
   ctx: SourceContext,
-  tokens: TokenSource | null,
+  tokens: SourceTokens | null,
   signal: AbortSignal,
 ): Promise<ImapFlow> {
   // imapflow dials the host it is given and takes no lookup: give it the checked address,
@@ -93,7 +93,7 @@ export async function openImap(
     if (tokens) {
       try {
         auth = {
-          accessToken: await tokens.token(ctx.outbound.fetch, ctx.clock.now(), cfg.timeout_ms),
+          accessToken: await tokens.token(cfg.timeout_ms),
         };
       } catch (e) {
         // A refused refresh (revoked grant, wrong client secret) needs a person, like a

@@ -25,9 +25,8 @@ import type {
   SourceEvent,
   SourceFactory,
 } from "../../../core/ports.ts";
-import type { TokenSource } from "../../../core/pipeline/oauth2.ts";
 import { Backoff } from "../../brokers/errors.ts";
-import { tokenSourceFor } from "../oauth2.ts";
+import { SourceTokens } from "../oauth2.ts";
 import { Serial, sleep, Wakeup } from "../wake.ts";
 import { type ImapConfig, imapConfigSchema, includes } from "./config.ts";
 import { HEADER_BYTES, ImapAuthError, openImap } from "./connect.ts";
@@ -56,7 +55,7 @@ function errorText(e: unknown): string {
 export class ImapSource implements Source {
   readonly #cfg: ImapConfig;
   readonly #ctx: SourceContext;
-  readonly #tokens: TokenSource | null;
+  readonly #tokens: SourceTokens | null;
   readonly #serial = new Serial();
   readonly #body: BodyOptions;
   readonly #pollMs: number;
@@ -64,7 +63,7 @@ export class ImapSource implements Source {
   constructor(cfg: ImapConfig, ctx: SourceContext) {
     this.#cfg = cfg;
     this.#ctx = ctx;
-    this.#tokens = cfg.oauth2 ? tokenSourceFor(cfg.oauth2) : null;
+    this.#tokens = cfg.oauth2 ? new SourceTokens(cfg.oauth2, ctx) : null;
     this.#body = { include: includes(cfg), attachments: cfg.attachments, maxBytes: cfg.max_bytes };
     this.#pollMs = cfg.poll_interval;
   }

@@ -1,6 +1,7 @@
 /** Trigger config of type `polling`: an HTTP API fetched every `interval`, changes emitted. */
 import { z } from "zod";
 import { duration } from "../duration.ts";
+import { oauth2ConfigSchema } from "../oauth2.ts";
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const httpUrl = z.string().max(4096).refine((u) => {
@@ -59,15 +60,7 @@ export const pollingConfigSchema = z.strictObject({
     }),
   ]).optional(),
   /** OAuth2: client credentials, or the refresh-token grant when `refresh_token` is set. */
-  oauth2: z.strictObject({
-    token_url: httpUrl,
-    client_id: z.string().min(1).max(1024),
-    client_secret: z.string().min(1).max(8192).optional(),
-    scopes: z.array(z.string().min(1).max(200)).max(50).optional(),
-    refresh_token: z.string().min(1).max(8192).optional(),
-    audience: z.string().max(1024).optional(),
-    client_auth: z.enum(["basic", "body"]).default("basic"),
-  }).optional(),
+  oauth2: oauth2ConfigSchema.optional(),
   /** What counts as a change worth an event. */
   change_detection: z.enum(["hash", "etag", "last_modified", "items", "none"]).default("hash"),
   /** For `items`: where the list is, each item's id, and optionally its version field. */
@@ -85,13 +78,6 @@ export const pollingConfigSchema = z.strictObject({
       code: "custom",
       path: ["items"],
       message: 'only used when change_detection is "items"',
-    });
-  }
-  if (c.oauth2 && !c.oauth2.refresh_token && !c.oauth2.client_secret) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["oauth2", "client_secret"],
-      message: "required for the client-credentials grant (or give a refresh_token)",
     });
   }
   if (c.auth && c.oauth2) {

@@ -7,11 +7,11 @@
  * overlaps two polls of one trigger.
  */
 import type { PollResult, Source, SourceContext, SourceFactory } from "../../../core/ports.ts";
-import { TokenSource } from "../../../core/pipeline/oauth2.ts";
+import { SourceTokens } from "../oauth2.ts";
 import { readBodyLimited } from "../../../core/ingress/read_body.ts";
 import { retryAfterMs } from "../../brokers/http/publisher.ts";
 import { type PollingConfig, pollingConfigSchema } from "./config.ts";
-import { detect, type Fetched, type PollCursor, sha256Hex } from "./detect.ts";
+import { detect, type Fetched, type PollCursor } from "./detect.ts";
 
 const MAX_BACKOFF_MS = 5 * 60_000;
 const MAX_RETRY_AFTER_MS = 24 * 3_600_000;
@@ -19,8 +19,7 @@ const MAX_RETRY_AFTER_MS = 24 * 3_600_000;
 export class PollingSource implements Source {
   #cfg: PollingConfig;
   #ctx: SourceContext;
-  #tokens: TokenSource | null = null;
-  #tokensReady: Promise<void> | null = null;
+  #tokens: SourceTokens | null = null;
   #failures = 0;
   #retryAt: number | null = null;
 
@@ -68,48 +67,8 @@ export class PollingSource implements Source {
   async #token(): Promise<string | null> {
     const o = this.#cfg.oauth2;
     if (!o) return null;
-    // The refresh token the server last rotated to is kept per configured token: a new one in
-    // the config starts over from it.
-    const key = o.refresh_token
-      ? `oauth2_refresh_token:${(await sha256Hex(o.refresh_token)).slice(0, 16)}`
-      : null;
-    this.#tokensReady ??= (async () => {
-      const kept = key ? await this.#ctx.secrets?.get(key) : null;
-      this.#tokens = new TokenSource(
-        o.refresh_token
-          ? {
-            type: "oauth2_refresh_token",
-            token_url: o.token_url,
-            client_id: o.client_id,
-            client_secret: o.client_secret,
-            refresh_token: o.refresh_token,
-            scope: o.scopes?.join(" "),
-            client_auth: o.client_auth,
-          }
-          : {
-            type: "oauth2_client_credentials",
-            token_url: o.token_url,
-            client_id: o.client_id,
-            client_secret: o.client_secret!,
-            scope: o.scopes?.join(" "),
-            audience: o.audience,
-            client_auth: o.client_auth,
-          },
-        {
-          refreshToken: kept,
-          onRefreshToken: key ? (t) => this.#ctx.secrets?.set(key, t) : undefined,
-        },
-      );
-    })().catch((e) => {
-      this.#tokensReady = null;
-      throw e;
-    });
-    await this.#tokensReady;
-    return await this.#tokens!.token(
-      this.#ctx.outbound.fetch,
-      this.#ctx.clock.now(),
-      this.#cfg.timeout_ms,
-    );
+    this.#tokens ??= new SourceTokens(o, this.#ctx);
+    return await this.#tokens.token(this.#cfg.timeout_ms);
   }
 
   #request(cursor: PollCursor, token: string | null): { url: string; init: RequestInit } {

@@ -97,7 +97,7 @@ function start(
 }
 
 Deno.test(
-  "imap oauth2: XOAUTH2 login with a refreshed token; a revoked grant is the trigger's error",
+  "imap oauth2: XOAUTH2 with a refreshed token, kept across a restart; a revoked grant is the trigger's error",
   opts,
   async () => {
     const dovecot = oauthDovecot("imap_xoauth2", 1156);
@@ -114,9 +114,17 @@ Deno.test(
         refresh_token: await userRefreshToken(mustPeer("OAUTH2_CLIENT_ID")),
       },
     });
-    const live = start(h, "trigger_xoauth2", outbound, config);
+    let live = start(h, "trigger_xoauth2", outbound, config);
     try {
       await until("the source to idle", () => live.status().state === "idle");
+      // The server rotated the refresh token at its first use: the configured one is spent.
+      // A restarted source goes on from the rotated one the trigger kept (sealed, ctx.secrets).
+      await live.stop();
+      assert.equal(seen.refreshTokens.length, 1);
+      assert.deepEqual([...h.secrets.get("trigger_xoauth2")!.values()], seen.refreshTokens);
+      live = start(h, "trigger_xoauth2", outbound, config);
+      await until("the restarted source to idle", () => live.status().state === "idle");
+      assert.equal(seen.refreshTokens.length, 2);
       const log = await Deno.readTextFile(
         new URL("../../peers/.run/instances/imap_xoauth2/dovecot.log", import.meta.url),
       );
