@@ -159,8 +159,10 @@ export class TriggerInstance {
     return this.#withLock(() => this.#poll());
   }
 
-  /** Stops the source, waits for it, writes the final state. */
-  async stop(finalState: SourceStatus["state"] = "stopped"): Promise<void> {
+  /** Stops the source, waits for it, writes the final state. With `lost` (another node holds
+   * the lease now) only the counters are written: the status and next run are the new
+   * holder's. */
+  async stop(finalState: SourceStatus["state"] = "stopped", opts: { lost?: boolean } = {}) {
     this.#abort.abort();
     this.#wake?.();
     await this.#done?.catch(() => {});
@@ -168,9 +170,23 @@ export class TriggerInstance {
     await this.#source?.close?.().catch((e) =>
       this.#log.warn("source close failed", { error: errorText(e) })
     );
-    this.#status = { ...this.#status, state: finalState };
-    this.#dirty = true;
-    await this.flush().catch((e) =>
+    const write = async () => {
+      if (!opts.lost) {
+        this.#status = { ...this.#status, state: finalState };
+        this.#dirty = true;
+        return await this.flush({ nextRunAt: null });
+      }
+      const add = this.#pendingEmitted;
+      this.#pendingEmitted = 0;
+      if (add) {
+        await this.#deps.store.updateTriggerState(
+          this.trigger.id,
+          { addEmitted: add },
+          this.#deps.clock.now(),
+        );
+      }
+    };
+    await write().catch((e) =>
       this.#log.warn("trigger state not written", { error: errorText(e) })
     );
   }

@@ -156,12 +156,13 @@ export function createTriggerRunner(deps: TriggerRunnerDeps): TriggerRunner {
     }
   }
 
-  async function stopHeld(id: string, why: string, release = true): Promise<void> {
+  /** Stops a held trigger; `release` false when the lease is kept (a restart) or was lost. */
+  async function stopHeld(id: string, why: string, release = true, lost = false): Promise<void> {
     const entry = held.get(id);
     if (!entry) return;
     held.delete(id);
     log.info("trigger stopped", { trigger_id: id, why });
-    await entry.instance.stop();
+    await entry.instance.stop("stopped", { lost });
     if (release) await entry.lease.release().catch(() => {});
   }
 
@@ -172,7 +173,7 @@ export function createTriggerRunner(deps: TriggerRunnerDeps): TriggerRunner {
         return;
       }
       log.warn("trigger lease lost to another node", { trigger_id: id });
-      await stopHeld(id, "lease lost", false);
+      await stopHeld(id, "lease lost", false, true);
     } catch (e) {
       // The coordinator is unreachable: keep running while the lease may still be ours.
       if (deps.clock.now() > entry.renewedAt + leaseMs) {
@@ -180,7 +181,7 @@ export function createTriggerRunner(deps: TriggerRunnerDeps): TriggerRunner {
           trigger_id: id,
           error: errorText(e),
         });
-        await stopHeld(id, "lease not renewed", false);
+        await stopHeld(id, "lease not renewed", false, true);
       }
     }
   }
@@ -240,7 +241,7 @@ export function createTriggerRunner(deps: TriggerRunnerDeps): TriggerRunner {
         // Leases cannot be renewed either: stop what may have moved to another node.
         for (const [id, entry] of held) {
           if (deps.clock.now() > entry.renewedAt + leaseMs) {
-            await stopHeld(id, "lease not renewed", false);
+            await stopHeld(id, "lease not renewed", false, true);
           }
         }
       }
