@@ -13,7 +13,7 @@ export const davCommonFields = {
   url: z.url({ protocol: /^https?$/ }).describe(
     "The server (collections found through .well-known and the principal) or one collection",
   ),
-  username: z.string().min(1).max(320).optional(),
+  username: z.string().min(1).max(320).optional().describe("With password: HTTP Basic"),
   password: z.string().max(4096).optional().describe("With username: HTTP Basic (sealed at rest)"),
   token: z.string().min(1).max(8192).optional().describe("A bearer token (sealed at rest)"),
   oauth2: oauth2ConfigSchema.optional()

@@ -22,13 +22,13 @@ export const imapConfigSchema = z.strictObject({
   ),
   ca: z.string().min(1).max(65_536).optional()
     .describe("Extra trusted CA certificates (PEM), for a server with a private CA"),
-  username: z.string().min(1).max(320),
+  username: z.string().min(1).max(320).describe("The login name (for XOAUTH2: the account)"),
   password: z.string().max(4096).optional()
     .describe("Password login (sealed at rest); or give oauth2"),
   oauth2: oauth2ConfigSchema.optional().describe(
     "XOAUTH2/OAUTHBEARER login with access tokens from this OAuth2 client (refresh-token grant for Gmail and Outlook)",
   ),
-  mailbox: z.string().min(1).max(1000).default("INBOX"),
+  mailbox: z.string().min(1).max(1000).default("INBOX").describe("The mailbox watched"),
   mark_seen: z.boolean().default(false)
     .describe("After the event is committed: set \\Seen on the message"),
   move_to: z.string().min(1).max(1000).optional()
