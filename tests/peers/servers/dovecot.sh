@@ -41,12 +41,15 @@ traversable() {
   done
 }
 
-# The mail user cannot enter a checkout under a private folder (a clone under /root): then the
-# Maildirs live under /var/tmp, in a folder named after the checkout (as postgres.sh does).
-MAILHOME="$DIR/home"
+# Dovecot's unprivileged processes (auth as dovecot, mail as $MAIL_OWNER) cannot enter a
+# checkout under a private folder (a clone under /root): then what they read and write (users,
+# token settings, sockets, state, Maildirs) lives under /var/tmp, in a folder named after the
+# checkout (as postgres.sh does). Config, certificate, log and pid stay in $DIR (root reads them).
+STATE="$DIR"
 if ! traversable "$PEERS_DIR"; then
-  MAILHOME="/var/tmp/event-router-peers-$(printf %s "$RUN_DIR" | md5sum | cut -c1-12)/$NAME/home"
+  STATE="/var/tmp/event-router-peers-$(printf %s "$RUN_DIR" | md5sum | cut -c1-12)/$NAME"
 fi
+MAILHOME="$STATE/home"
 
 # A real IMAP LOGIN (not just an open port): "a OK" after the login command.
 answers() {
@@ -82,8 +85,8 @@ write_config() {
 protocols = imap
 listen = $HOST
 instance_name = event-router-${NAME//\//-}
-base_dir = $DIR/base
-state_dir = $DIR/state
+base_dir = $STATE/base
+state_dir = $STATE/state
 log_path = $DIR/dovecot.log
 info_log_path = $DIR/dovecot.log
 default_login_user = dovenull
@@ -121,16 +124,16 @@ service imap {
 passdb {
   driver = passwd-file
   mechanisms = plain login
-  args = scheme=PLAIN username_format=%u $DIR/users
+  args = scheme=PLAIN username_format=%u $STATE/users
 }
 passdb {
   driver = oauth2
   mechanisms = xoauth2 oauthbearer
-  args = $DIR/oauth2.conf.ext
+  args = $STATE/oauth2.conf.ext
 }
 EOF
   # Basic auth of the introspection client, in the URL as Dovecot takes it.
-  cat >"$DIR/oauth2.conf.ext.tmp" <<EOF
+  cat >"$STATE/oauth2.conf.ext.tmp" <<EOF
 introspection_mode = post
 introspection_url = ${INTROSPECT_URL/:\/\//://$INTROSPECT_ID:$INTROSPECT_SECRET@}
 username_attribute = sub
@@ -139,9 +142,9 @@ active_value = true
 force_introspection = yes
 timeout_msecs = 5000
 EOF
-  mv "$DIR/oauth2.conf.ext.tmp" "$DIR/oauth2.conf.ext"
+  mv "$STATE/oauth2.conf.ext.tmp" "$STATE/oauth2.conf.ext"
   cat >>"$tmp" <<EOF
-# oauth2.conf.ext $(md5sum <"$DIR/oauth2.conf.ext" | cut -c1-32): a changed one reloads too
+# oauth2.conf.ext $(md5sum <"$STATE/oauth2.conf.ext" | cut -c1-32): a changed one reloads too
 userdb {
   driver = static
   args = uid=$MAIL_OWNER gid=$MAIL_OWNER home=$MAILHOME/%u
@@ -158,9 +161,9 @@ prepare() {
   apt_install dovecot-imapd
   id "$MAIL_OWNER" >/dev/null 2>&1 ||
     useradd --system --no-create-home --shell /usr/sbin/nologin "$MAIL_OWNER"
-  mkdir -p "$DIR/base" "$DIR/state" "$DIR/tls" "$MAILHOME"
+  mkdir -p "$STATE/base" "$STATE/state" "$DIR/tls" "$MAILHOME"
   chown "$MAIL_OWNER:$MAIL_OWNER" "$MAILHOME"
-  printf '%s:{PLAIN}%s\n' "$USER_NAME" "$USER_PASS" >"$DIR/users"
+  printf '%s:{PLAIN}%s\n' "$USER_NAME" "$USER_PASS" >"$STATE/users"
   if [ ! -f "$DIR/tls/cert.pem" ]; then
     openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=localhost" \
       -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
