@@ -1,9 +1,12 @@
 /**
- * Event Router full node CLI: serve (default) | migrate | user add|passwd|list | version.
- * Configuration comes from the environment; `--flag value` overrides (e.g. --port 9000).
+ * Event Router full node CLI: serve (default) | migrate | user | keys | route | config | version.
+ * Configuration comes from the environment; `--flag value` overrides (e.g. --port 9000). A flag
+ * the command does not know, like an invalid value, stops it with exit code 2.
  */
 import { ConfigError, flagsToEnv, loadConfig, type NodeConfig } from "./runtimes/deno/config.ts";
 import { openConfiguredStore, startNode, VERSION } from "./runtimes/deno/node.ts";
+import { flagOf, VARIABLES, variablesHelp } from "./runtimes/deno/variables.ts";
+import { unknownFlag } from "./runtimes/deno/cli/flags.ts";
 import { userCommand } from "./runtimes/deno/cli/user.ts";
 import { keysCommand } from "./runtimes/deno/cli/keys.ts";
 
@@ -21,31 +24,67 @@ Commands:
   version            print the version
 
 Every environment variable has a flag: PORT -> --port, DATABASE_PATH -> --database-path.
-Run "event-router <command> --help" for details.`,
-  serve: `Usage: event-router serve [--port 8080] [--database-path ./data/event-router.db]
+Run "event-router serve --help" for the variables, "event-router <command> --help" for others.`,
+  serve: `Usage: event-router serve [--port 8080] [--database-path ./data/event-router.db] ...
 
-Environment: PORT, HOST, DATABASE_TYPE (sqlite|libsql), DATABASE_PATH, DATABASE_URL,
-DATABASE_AUTH_TOKEN, DATABASE_SYNC (full|normal), JWT_SECRET (>= 32 chars), ENCRYPTION_KEY
-(64 hex chars or base64 of 32 bytes), LOG_LEVEL, RABBITMQ_URL, REDIS_ADDRESS,
-KV_PATH, LEASE_MS, ALLOW_PRIVATE_NETWORKS, MAX_BODY_BYTES, TOKEN_TTL_SECONDS, RETENTION_DAYS,
-TRUST_PROXY.
+Runs the full node. Every variable below is read from the environment and may be given as a
+flag instead (PORT -> --port 9000, TRUST_PROXY -> --trust-proxy). Invalid values stop the node
+with exit code 2 and a line naming the variable.
+
+${variablesHelp()}
+
 Unset JWT_SECRET / ENCRYPTION_KEY are generated into the data folder (mode 0600).`,
   migrate: `Usage: event-router migrate\n\nApplies pending migrations to the configured database.`,
   version: `Usage: event-router version`,
+};
+
+/** Each command's own flags; `config: true` also takes every variable as a flag. */
+const COMMANDS: Record<string, { flags: string[]; config: boolean }> = {
+  serve: { flags: [], config: true },
+  migrate: { flags: [], config: true },
+  user: { flags: ["--role"], config: true },
+  keys: { flags: ["--new-key"], config: true },
+  route: {
+    flags: ["--route", "--events", "--expected", "--update", "--now", "--network"],
+    config: false,
+  },
+  version: { flags: [], config: false },
+  help: { flags: [], config: false },
 };
 
 function config(extra: Record<string, string | undefined>): NodeConfig {
   return loadConfig({ ...Deno.env.toObject(), ...extra });
 }
 
+/** The usage error for flags `cmd` does not take, or null. */
+function checkFlags(cmd: string, args: string[], flagEnv: Record<string, unknown>) {
+  const spec = COMMANDS[cmd];
+  if (!spec) return null;
+  const known = [
+    ...spec.flags,
+    "--help",
+    "-h",
+    ...(spec.config ? VARIABLES.map((v) => flagOf(v.name)) : []),
+  ];
+  const given = spec.config ? args : [...Object.keys(flagEnv).map(flagOf), ...args];
+  return unknownFlag(given, known, cmd);
+}
+
 export async function main(args: string[]): Promise<number> {
   const { env: flagEnv, rest } = flagsToEnv(args);
-  const [cmd = "serve", ...sub] = rest;
+  const first = rest[0];
+  // No command, or flags only: serve (`event-router --port 9000`).
+  const named = first !== undefined && !first.startsWith("-");
+  const cmd = named ? first : first === "--help" || first === "-h" ? "help" : "serve";
+  const sub = named ? rest.slice(1) : rest;
   const wantsHelp = rest.includes("--help") || rest.includes("-h");
+  const usage = checkFlags(cmd, sub, flagEnv);
+  if (usage) {
+    console.error(usage);
+    return 2;
+  }
   try {
     switch (cmd) {
-      case "--help":
-      case "-h":
       case "help":
         console.log(HELP.main);
         return 0;

@@ -1,7 +1,11 @@
 /**
  * Configuration from the environment (names from the seed README), overridden by flags.
  * Invalid values stop the node with exit code 2 and one line naming the variable and the rule.
+ * The variables themselves are listed once, in `variables.ts`.
  */
+import { parseEncryptionKey } from "../../core/crypto/sealer.ts";
+import { VARIABLE_NAMES } from "./variables.ts";
+
 export interface NodeConfig {
   port: number;
   host: string;
@@ -10,6 +14,8 @@ export interface NodeConfig {
   databaseUrl?: string;
   databaseAuthToken?: string;
   databaseSync: "full" | "normal";
+  /** Run the embedded SQLite on the main thread instead of its worker. */
+  databaseInline: boolean;
   dataDir: string;
   jwtSecret?: string;
   encryptionKey?: string;
@@ -33,6 +39,8 @@ export interface NodeConfig {
   dispatchConcurrency: number;
   /** Shared with the edges (at least 32 characters); unset, the edge endpoints answer 404. */
   edgeSecret?: string;
+  /** How long an idle group commit waits for more events to join it. */
+  groupCommitWaitMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -65,39 +73,8 @@ function oneOf<T extends string>(src: Source, name: string, def: T, allowed: rea
   return raw.toLowerCase() as T;
 }
 
-/** The variables a flag may set; any other flag is left to the command that takes it. */
-export const CONFIG_VARIABLES = new Set([
-  "PORT",
-  "HOST",
-  "DATABASE_TYPE",
-  "DATABASE_PATH",
-  "DATABASE_URL",
-  "DATABASE_AUTH_TOKEN",
-  "DATABASE_SYNC",
-  "POSTGRES_HOST",
-  "POSTGRES_PORT",
-  "POSTGRES_USER",
-  "POSTGRES_PASSWORD",
-  "POSTGRES_DB",
-  "DATA_DIR",
-  "JWT_SECRET",
-  "ENCRYPTION_KEY",
-  "LOG_LEVEL",
-  "REDIS_ADDRESS",
-  "REDIS_PASSWORD",
-  "KV_PATH",
-  "LEASE_MS",
-  "RABBITMQ_URL",
-  "ALLOW_PRIVATE_NETWORKS",
-  "MAX_BODY_BYTES",
-  "TOKEN_TTL_SECONDS",
-  "RETENTION_DAYS",
-  "TRUST_PROXY",
-  "NODE_ID",
-  "PUBLISH_TIMEOUT_MS",
-  "DISPATCH_CONCURRENCY",
-  "EDGE_SECRET",
-]);
+/** The variables a flag may set; any other flag is the command's own (or an error). */
+export const CONFIG_VARIABLES = VARIABLE_NAMES;
 
 /** Flags like `--port 9000` or `--port=9000` map to env names (PORT). */
 export function flagsToEnv(args: string[]): { env: Source; rest: string[] } {
@@ -173,6 +150,15 @@ export function loadConfig(env: Source): NodeConfig {
       `EDGE_SECRET is invalid: must be at least 32 characters (got ${edgeSecret.length})`,
     );
   }
+  const encryptionKey = env.ENCRYPTION_KEY || undefined;
+  if (encryptionKey) {
+    // Checked here, before anything is written: a bad key must not leave a data folder behind.
+    try {
+      parseEncryptionKey(encryptionKey);
+    } catch (e) {
+      throw new ConfigError(`ENCRYPTION_KEY is invalid: ${(e as Error).message}`);
+    }
+  }
   const databaseUrl = type === "postgres" ? postgresUrl(env) : env.DATABASE_URL || undefined;
   if ((type === "libsql" || type === "turso") && !databaseUrl) {
     throw new ConfigError(`DATABASE_URL is required when DATABASE_TYPE=${type}`);
@@ -194,9 +180,10 @@ export function loadConfig(env: Source): NodeConfig {
     databaseUrl,
     databaseAuthToken: env.DATABASE_AUTH_TOKEN || undefined,
     databaseSync: oneOf(env, "DATABASE_SYNC", "full", ["full", "normal"] as const),
+    databaseInline: bool(env, "DATABASE_INLINE", false),
     dataDir,
     jwtSecret: jwt || undefined,
-    encryptionKey: env.ENCRYPTION_KEY || undefined,
+    encryptionKey,
     logLevel: oneOf(env, "LOG_LEVEL", "info", ["debug", "info", "warn", "error"] as const),
     redisAddress: env.REDIS_ADDRESS || undefined,
     redisPassword: env.REDIS_PASSWORD || undefined,
@@ -212,5 +199,6 @@ export function loadConfig(env: Source): NodeConfig {
     publishTimeoutMs: int(env, "PUBLISH_TIMEOUT_MS", 30_000, 100, 600_000),
     dispatchConcurrency: int(env, "DISPATCH_CONCURRENCY", 4, 1, 64),
     edgeSecret: edgeSecret || undefined,
+    groupCommitWaitMs: int(env, "GROUP_COMMIT_WAIT_MS", 0, 0, 1000),
   };
 }

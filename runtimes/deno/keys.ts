@@ -26,14 +26,17 @@ export async function loadKeys(
   cfg: { jwtSecret?: string; encryptionKey?: string; dataDir: string },
   log: Logger,
 ) {
-  const jwt = cfg.jwtSecret ?? await fileSecret(`${cfg.dataDir}/jwt_secret`, log, "JWT_SECRET");
+  // The encryption key first: a key file that does not parse stops the node before the JWT
+  // secret is generated beside it.
   const encText = cfg.encryptionKey ??
     await fileSecret(`${cfg.dataDir}/encryption_key`, log, "ENCRYPTION_KEY");
   let encryptionKey: Uint8Array;
   try {
     encryptionKey = parseEncryptionKey(encText);
   } catch (e) {
-    throw new ConfigError(`ENCRYPTION_KEY is invalid: ${(e as Error).message}`);
+    const where = cfg.encryptionKey ? "ENCRYPTION_KEY" : `${cfg.dataDir}/encryption_key`;
+    throw new ConfigError(`${where} is invalid: ${(e as Error).message}`);
   }
+  const jwt = cfg.jwtSecret ?? await fileSecret(`${cfg.dataDir}/jwt_secret`, log, "JWT_SECRET");
   return { jwtSecret: new TextEncoder().encode(jwt), encryptionKey };
 }

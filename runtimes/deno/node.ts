@@ -29,7 +29,7 @@ import { jobLease } from "../../core/sources/job_lease.ts";
 import { openCoordinator } from "./coordinator.ts";
 import { everyMinute } from "./maintenance.ts";
 import { createOutbound, openOutbound } from "./outbound.ts";
-import type { NodeConfig } from "./config.ts";
+import { ConfigError, type NodeConfig } from "./config.ts";
 import { loadKeys } from "./keys.ts";
 import { createLogger } from "./logger.ts";
 import { createMetrics } from "./metrics.ts";
@@ -71,7 +71,7 @@ export async function openConfiguredStore(cfg: NodeConfig): Promise<Store> {
   }
   if (!cfg.databaseUrl) await Deno.mkdir(cfg.dataDir, { recursive: true });
   const store = await openStoreAsync({
-    inline: Deno.env.get("DATABASE_INLINE") === "true",
+    inline: cfg.databaseInline,
     path: cfg.databasePath,
     url: cfg.databaseUrl,
     authToken: cfg.databaseAuthToken,
@@ -86,6 +86,9 @@ export async function startNode(
   opts: { planner?: Planner; onListen?: (url: string) => void } = {},
 ): Promise<RunningNode> {
   const log = createLogger(cfg.logLevel);
+  // Before anything is opened or written: a port in use is one clear line, not a stack trace
+  // after the store was migrated. (Deno.serve below reports a port taken in between the same.)
+  probeListen(cfg);
   await Deno.mkdir(cfg.dataDir, { recursive: true });
   const keys = await loadKeys(cfg, log);
   const store = await openConfiguredStore(cfg);
@@ -208,7 +211,7 @@ export async function startNode(
     log,
   });
   const committer = createGroupCommitter((events) => store.accept(events), {
-    maxWaitMs: Number(Deno.env.get("GROUP_COMMIT_WAIT_MS") ?? 0),
+    maxWaitMs: cfg.groupCommitWaitMs,
     onCommitted: () => (processLoop.wake(), dispatchLoop.wake()),
   });
 
@@ -288,19 +291,37 @@ export async function startNode(
   let listening!: (url: string) => void;
   let listenAddress = "";
   const ready = new Promise<string>((r) => (listening = r));
-  const server = Deno.serve({
-    port: cfg.port,
-    hostname: cfg.host,
-    onListen: ({ hostname, port }) => {
-      listenAddress = `${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
-      // `url` is where this machine reaches the node; the log names the real address.
-      const host = hostname === "0.0.0.0" ? "127.0.0.1" : hostname === "::" ? "[::1]" : hostname;
-      listening(`http://${host}:${port}`);
-    },
-  }, (req, info) => {
-    const addr = info.remoteAddr as Deno.NetAddr;
-    return app.fetch(req, { remoteAddr: addr.hostname, trustProxy: cfg.trustProxy });
-  });
+  let server: Deno.HttpServer;
+  try {
+    server = serve();
+  } catch (e) {
+    const refused = listenError(e, cfg);
+    if (!refused) throw e;
+    abort.abort();
+    maintenance.abort();
+    await Promise.allSettled([processLoop.done, dispatchLoop.done]);
+    await pool.closeAll();
+    await coordinator.close?.().catch(() => {});
+    await tenantOutbound.close();
+    await adminOutbound.close();
+    await store.close();
+    throw refused;
+  }
+  function serve() {
+    return Deno.serve({
+      port: cfg.port,
+      hostname: cfg.host,
+      onListen: ({ hostname, port }) => {
+        listenAddress = `${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
+        // `url` is where this machine reaches the node; the log names the real address.
+        const host = hostname === "0.0.0.0" ? "127.0.0.1" : hostname === "::" ? "[::1]" : hostname;
+        listening(`http://${host}:${port}`);
+      },
+    }, (req, info) => {
+      const addr = info.remoteAddr as Deno.NetAddr;
+      return app.fetch(req, { remoteAddr: addr.hostname, trustProxy: cfg.trustProxy });
+    });
+  }
   const url = await ready;
   triggers.start();
   log.info(`event router listening on ${listenAddress}`, {
@@ -350,4 +371,31 @@ export async function startNode(
     })();
 
   return { url, port: Number(new URL(url).port), store, stop, finished: server.finished };
+}
+
+/** The one-line error for a listen that failed for a reason the operator can fix, or null. */
+function listenError(e: unknown, cfg: NodeConfig): ConfigError | null {
+  if (e instanceof Deno.errors.AddrInUse) {
+    return new ConfigError(
+      `PORT=${cfg.port} is already in use on ${cfg.host}: stop the other process or set another PORT`,
+    );
+  }
+  if (e instanceof Deno.errors.AddrNotAvailable) {
+    return new ConfigError(`HOST=${cfg.host} is not an address of this machine`);
+  }
+  if (e instanceof Deno.errors.PermissionDenied) {
+    return new ConfigError(
+      `PORT=${cfg.port} on ${cfg.host} is not allowed: ${(e as Error).message}`,
+    );
+  }
+  return null;
+}
+
+function probeListen(cfg: NodeConfig) {
+  if (cfg.port === 0) return;
+  try {
+    Deno.listen({ hostname: cfg.host, port: cfg.port }).close();
+  } catch (e) {
+    throw listenError(e, cfg) ?? e;
+  }
 }
