@@ -22,6 +22,7 @@ import { createRouteCache, type RouteCache } from "./ingress/route_cache.ts";
 import { webhookHandler } from "./ingress/webhook.ts";
 import type { ConnInfo } from "./ingress/ingress.ts";
 import { mountEdgeEndpoints } from "./edge/node_endpoints.ts";
+import { DEFAULT_WEBHOOK_PATH } from "./model/route.ts";
 
 export interface CreatedApp {
   app: OpenAPIHono<AppEnv>;
@@ -106,6 +107,24 @@ export function createApp(deps: AppDeps): CreatedApp {
   app.all("/webhook/:token", async (c) => {
     const res = await webhook(c.req.raw, c.env as ConnInfo);
     // the ingress answers with its own Response, which Hono's c.header() does not reach
+    res.headers.set("X-Request-Id", c.get("requestId"));
+    return res;
+  });
+  // The seed's default endpoint: the route an admin marked `default: true`.
+  app.all(DEFAULT_WEBHOOK_PATH, async (c) => {
+    const route = await routes.get(DEFAULT_WEBHOOK_PATH).catch(() => undefined);
+    if (route === null || route?.active === false) {
+      return c.json(
+        errorBody(
+          "no_default_route",
+          route === null
+            ? 'POST /webhook has no default route: an admin marks one route with "default": true (PUT /api/routes/{id})'
+            : `POST /webhook: the default route ${route.route.name} (${route.id}) is not active`,
+        ),
+        404,
+      );
+    }
+    const res = await webhook(c.req.raw, c.env as ConnInfo);
     res.headers.set("X-Request-Id", c.get("requestId"));
     return res;
   });

@@ -14,6 +14,7 @@ import { parseSignatureConfig } from "../verify/signature_config.ts";
 import { checkLiteralAddresses } from "./address_check.ts";
 import { validateRouteDefinition } from "../delivery/route_plan.ts";
 import { dryRunRoute } from "../delivery/dry_run.ts";
+import { findDefaultRoute } from "../ingress/route_cache.ts";
 
 /** The route as answers show it: secrets masked (an update may echo the masks back). */
 export function presentRoute(r: Route) {
@@ -138,6 +139,25 @@ async function defaultRabbitmq(
   return id;
 }
 
+/**
+ * `default: true` makes a route the node's `POST /webhook`: an admin's decision, and one
+ * route at most, so a second one is refused naming the first rather than silently taking over.
+ */
+export async function checkDefault(deps: AppDeps, scope: Scope, b: RouteBody, id?: string) {
+  if (b.default !== true) return;
+  if (scope.role !== "admin") {
+    throw new ApiError(403, "forbidden", "default: only admins may set the default route");
+  }
+  const current = await findDefaultRoute(deps.store);
+  if (current && current.id !== id) {
+    throw new ApiError(
+      409,
+      "conflict",
+      `default: route ${current.name} (${current.id}) is the default route; set its default to false first`,
+    );
+  }
+}
+
 export const mountRoutes: Mount = (app, deps) => {
   const RouteOut = Any.openapi("Route");
 
@@ -166,11 +186,12 @@ export const mountRoutes: Mount = (app, deps) => {
       tags: ["routes"],
       security,
       request: body(routeBody),
-      responses: { 201: json(RouteOut), 400: errors[400] },
+      responses: { 201: json(RouteOut), 400: errors[400], 403: errors[403], 409: errors[409] },
     }),
     async (c) => {
       const b = c.req.valid("json");
       const scope = c.get("scope");
+      await checkDefault(deps, scope, b);
       const now = deps.clock.now();
       const r: Route = {
         id: newId("route"),
@@ -185,6 +206,7 @@ export const mountRoutes: Mount = (app, deps) => {
         updatedAt: now,
       };
       await deps.store.createRoute(r);
+      deps.changed("route", r.id);
       return c.json(presentRoute(r), 201);
     },
   );
@@ -213,7 +235,13 @@ export const mountRoutes: Mount = (app, deps) => {
       tags: ["routes"],
       security,
       request: { params: idParam, ...body(routeBody) },
-      responses: { 200: json(RouteOut), 400: errors[400], 404: errors[404] },
+      responses: {
+        200: json(RouteOut),
+        400: errors[400],
+        403: errors[403],
+        404: errors[404],
+        409: errors[409],
+      },
     }),
     async (c) => {
       const { id } = c.req.valid("param");
@@ -221,6 +249,7 @@ export const mountRoutes: Mount = (app, deps) => {
       const stored = await deps.store.getRoute(scope, id);
       if (!stored) throw notFound("route", id);
       const b = c.req.valid("json");
+      await checkDefault(deps, scope, b, id);
       const r: Route = {
         ...stored,
         name: b.name,

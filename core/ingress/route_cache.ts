@@ -3,7 +3,7 @@
  * request needs: the opened and parsed signature config and the response template. Entries
  * live `ttlMs` (other nodes' edits show up within it) and are dropped at once on local edits.
  */
-import type { Route } from "../model/route.ts";
+import { DEFAULT_WEBHOOK_PATH, type Route } from "../model/route.ts";
 import { responseTemplateSchema } from "./response_template.ts";
 import type { IngressRoute } from "./ingress.ts";
 import type { Sealer } from "../ports.ts";
@@ -31,7 +31,9 @@ export function createRouteCache(
   const entries = new Map<string, { at: number; value: Promise<PreparedRoute | null> }>();
 
   async function load(endpoint: string): Promise<PreparedRoute | null> {
-    const route = await store.getRouteByEndpoint(endpoint);
+    const route = endpoint === DEFAULT_WEBHOOK_PATH
+      ? await findDefaultRoute(store)
+      : await store.getRouteByEndpoint(endpoint);
     if (!route) return null;
     let signature: SignatureConfig | null = null;
     const sc = route.spec.signature_config;
@@ -64,6 +66,8 @@ export function createRouteCache(
     },
     invalidate(key) {
       if (!key) return entries.clear();
+      // Any route change may make another route the default, or none.
+      entries.delete(DEFAULT_WEBHOOK_PATH);
       if (entries.delete(key)) return;
       for (const [k, v] of entries) {
         v.value.then((p) => {
@@ -72,4 +76,9 @@ export function createRouteCache(
       }
     },
   };
+}
+
+/** The route marked `default: true` (at most one: the API refuses a second), or null. */
+export async function findDefaultRoute(store: Store): Promise<Route | null> {
+  return (await store.allRoutes()).find((r) => r.spec.default === true) ?? null;
 }

@@ -31,6 +31,8 @@ export const routeBody = z.strictObject({
   pipeline: z.array(z.record(z.string(), z.unknown())).optional(),
   response: z.record(z.string(), z.unknown()).optional(),
   limits: routeLimitsSchema.optional(),
+  /** The node's default route: `POST /webhook` delivers into it. Admins only; one at most. */
+  default: z.boolean().optional(),
   active: z.boolean().default(true),
 }).superRefine(
   checkDepth(["destinations", "signature_config", "filters", "rules", "pipeline", "response"]),
@@ -50,3 +52,6 @@ export interface Route {
   createdAt: number;
   updatedAt: number;
 }
+
+/** The path of the default webhook (the seed's `POST /webhook`). */
+export const DEFAULT_WEBHOOK_PATH = "/webhook";

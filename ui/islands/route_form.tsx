@@ -32,8 +32,9 @@ const FIELDS = [
   "queue",
   ...JSON_PARTS.map((p) => p[0]),
 ] as const;
-/** Keys of the route body kept as they were when the form does not show them. */
-const KEPT = ["queue", "exchange", "routing_key"] as const;
+/** Keys of the route body kept as they were when the form does not show them (`default`
+ * is an admin's choice made over the API or in config as code). */
+const KEPT = ["queue", "exchange", "routing_key", "default"] as const;
 
 export interface DestinationChoice {
   id: string;
