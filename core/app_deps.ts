@@ -1,5 +1,6 @@
 import type {
   Clock,
+  Coordinator,
   Envelope,
   Logger,
   Metrics,
@@ -69,6 +70,10 @@ export interface AppDeps {
   renderMetrics?: () => Promise<string>;
   /** The circuit breaker of a destination, where the runtime delivers ("closed" = flowing). */
   circuitState?(destinationId: string): "closed" | "open" | "half-open";
+  /** Every destination whose breaker is not closed (/health). */
+  openCircuits?(now: number): Map<string, "open" | "half-open">;
+  /** The node's leases (store, Redis or Deno KV): /health pings it. */
+  coordinator?: Coordinator;
   /** How often an open live tail asks the store for new events (default 1000 ms). */
   liveTailIntervalMs?: number;
   /**
@@ -81,6 +86,8 @@ export interface AppDeps {
 export interface TriggerControl {
   /** Throws an error with `status` (400/409/502), `code` and a message when it cannot run. */
   runNow(t: Trigger): Promise<PollResult>;
+  /** Ids of the triggers running on this node. */
+  running?(): string[];
   live(id: string):
     | {
       status: SourceStatus;

@@ -188,6 +188,8 @@ export interface Lease {
 export interface Coordinator {
   readonly kind: string;
   tryAcquire(name: string, owner: string, ttlMs: number): Promise<Lease | null>;
+  /** Resolves when the coordinator answers, throws with the reason otherwise (/health). */
+  ping?(): Promise<void>;
   close?(): Promise<void>;
 }
 

@@ -95,6 +95,20 @@ export interface Stats {
   per_destination: DestinationStats[];
 }
 
+/** The work waiting in the store (`/metrics`): cheap, on the partial indexes. */
+export interface QueueDepth {
+  /** Deliveries not yet delivered, dead or discarded (due now or later). */
+  pendingDeliveries: number;
+  /** Of those, the ones due now: waiting for a dispatcher. */
+  dueDeliveries: number;
+  /** When the longest-waiting due delivery became due (ms), or null. */
+  oldestDueAt: number | null;
+  /** Events accepted and not yet processed (rules and pipeline). */
+  unprocessedEvents: number;
+  /** When the oldest of those was received (ms), or null. */
+  oldestUnprocessedAt: number | null;
+}
+
 export interface Store {
   readonly kind: string;
   migrate(): Promise<void>;
@@ -181,6 +195,7 @@ export interface Store {
   discardDead(scope: Scope, filter: DeadFilter, now: number): Promise<number>;
 
   stats(scope: Scope, now: number): Promise<Stats>;
+  queueDepth(now: number): Promise<QueueDepth>;
   /** Received events and settled deliveries per bucket of `bucketMs` in [since, until). */
   timeseries(scope: Scope, since: number, until: number, bucketMs: number): Promise<TimeBucket[]>;
 

@@ -31,6 +31,9 @@ export function kvCoordinator(
 
   return {
     kind: "kv",
+    async ping() {
+      await kv.get(["ping"]);
+    },
     async tryAcquire(name, owner, ttlMs) {
       const [key, fenceKey] = keys(name);
       // A lost race (another node wrote in between) is read again: maybe the lease is free.

@@ -36,6 +36,9 @@ export function redisCoordinator(
   const keys = (name: string) => [`${prefix}${name}`, `${prefix}${name}:fence`];
   return {
     kind: "redis",
+    async ping() {
+      await redis.ping();
+    },
     async tryAcquire(name, owner, ttlMs) {
       const fence = await redis.eval(ACQUIRE, 2, ...keys(name), owner, Math.ceil(ttlMs));
       if (fence === null) return null;

@@ -12,6 +12,7 @@ export function storeCoordinator(
 ): Coordinator {
   return {
     kind: "store",
+    ping: () => store.ping(),
     async tryAcquire(name, owner, ttlMs) {
       const fence = await store.acquireLease(name, owner, ttlMs, clock.now());
       if (fence === null) return null;

@@ -1,4 +1,4 @@
-/** /health, /metrics and the node settings. */
+/** The node settings (/health and /metrics: health_routes.ts). */
 import { createRoute } from "@hono/zod-openapi";
 import { ApiError } from "./errors.ts";
 import { Any, body, errors, json, security } from "./openapi_helpers.ts";
@@ -10,32 +10,6 @@ export { settingsBody } from "../model/settings.ts";
 
 const adminsOnly = (role: string) => {
   if (role !== "admin") throw new ApiError(403, "forbidden", "admins only");
-};
-
-export const mountHealth: Mount = (app, deps) => {
-  app.get("/health", async (c) => {
-    const checks: Record<string, string> = {};
-    let ok = true;
-    try {
-      await deps.store.ping();
-      checks.store = "ok";
-    } catch (e) {
-      ok = false;
-      checks.store = `error: ${(e as Error).message}`;
-    }
-    for (const [name, check] of Object.entries(deps.healthChecks ?? {})) {
-      const good = await check().catch(() => false);
-      checks[name] = good ? "ok" : "degraded";
-    }
-    return c.json(
-      { status: ok ? "ok" : "unavailable", version: deps.version, checks },
-      ok ? 200 : 503,
-    );
-  });
-  app.get("/metrics", async (c) => {
-    const text = deps.renderMetrics ? await deps.renderMetrics() : await deps.metrics.render();
-    return c.text(text, 200, { "content-type": "text/plain; version=0.0.4" });
-  });
 };
 
 export const mountSettings: Mount = (app, deps) => {

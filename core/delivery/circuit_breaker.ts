@@ -9,8 +9,12 @@ export interface CircuitBreakers {
   isOpen(id: string, now: number): boolean;
   success(id: string): void;
   failure(id: string, now: number): void;
-  state(id: string, now: number): "closed" | "open" | "half-open";
+  state(id: string, now: number): CircuitState;
+  /** Every destination whose breaker is not closed, with its state (for /health). */
+  notClosed(now: number): Map<string, Exclude<CircuitState, "closed">>;
 }
+
+export type CircuitState = "closed" | "open" | "half-open";
 
 export function createCircuitBreakers(
   opts: { threshold?: number; openMs?: number; maxOpenMs?: number } = {},
@@ -42,5 +46,13 @@ export function createCircuitBreakers(
       s.set(id, b);
     },
     state,
+    notClosed(now) {
+      const out = new Map<string, "open" | "half-open">();
+      for (const id of s.keys()) {
+        const st = state(id, now);
+        if (st !== "closed") out.set(id, st);
+      }
+      return out;
+    },
   };
 }

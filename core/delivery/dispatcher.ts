@@ -104,16 +104,18 @@ export function createDispatcher(deps: DispatcherDeps) {
   ): Settlement {
     const at = deps.clock.now();
     if (r.ok) {
-      deps.metrics.inc("deliveries_total", { outcome: "delivered" });
+      deps.metrics.inc("delivery_attempts_total", { outcome: "delivered" });
+      // From the delivery's creation (its event processed) to its success, retries included.
+      deps.metrics.observe("delivery_latency_seconds", Math.max(0, at - d.createdAt) / 1000);
       return { id: d.id, outcome: "delivered", at, durationMs };
     }
     const p = policy ?? retryPolicy();
     if (r.permanent || d.attempts >= p.maxAttempts) {
-      deps.metrics.inc("deliveries_total", { outcome: "dead" });
+      deps.metrics.inc("delivery_attempts_total", { outcome: "dead" });
       return { id: d.id, outcome: "dead", at, error: r.error, durationMs };
     }
     const delay = Math.max(retryDelayMs(p, d.attempts), r.retryAfterMs ?? 0);
-    deps.metrics.inc("deliveries_total", { outcome: "retry" });
+    deps.metrics.inc("delivery_attempts_total", { outcome: "retry" });
     return { id: d.id, outcome: "retry", at, nextAt: at + delay, error: r.error, durationMs };
   }
 

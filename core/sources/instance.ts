@@ -255,10 +255,12 @@ export class TriggerInstance {
     let failure: unknown;
     try {
       result = await source.poll(this.#abort.signal);
+      this.#deps.metrics?.inc("trigger_runs_total", { type: this.trigger.type, outcome: "ok" });
       this.#lastError = null;
       this.ctx.report({ state: "idle", last_error: null });
     } catch (e) {
       failure = e;
+      this.#deps.metrics?.inc("trigger_runs_total", { type: this.trigger.type, outcome: "error" });
       this.#lastError = errorText(e);
       this.ctx.report({ state: "error", last_error: this.#lastError });
       this.#log.warn("trigger run failed", { error: this.#lastError });
@@ -310,6 +312,7 @@ export class TriggerInstance {
         if (signal.aborted) break;
         // A source that ran for a while before failing starts over with a short backoff.
         failures = this.#deps.clock.now() - began > 60_000 ? 1 : failures + 1;
+        this.#deps.metrics?.inc("trigger_restarts_total", { type: this.trigger.type });
         this.#lastError = errorText(e);
         this.ctx.report({ state: "reconnecting", last_error: this.#lastError });
         this.#log.warn("trigger source failed; restarting", { error: this.#lastError, failures });

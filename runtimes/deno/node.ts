@@ -96,7 +96,7 @@ export async function startNode(
     log.warn("created user admin with password admin: log in from this machine and change it now");
   }
   const sealer = createSealer(keys.encryptionKey);
-  const metrics = createMetrics();
+  const metrics = createMetrics({ queueDepth: (now) => store.queueDepth(now) });
   const owner = cfg.nodeId ?? `node_${crypto.randomUUID().slice(0, 8)}`;
   const abort = new AbortController();
   const clock = { now: () => Date.now() };
@@ -284,6 +284,8 @@ export async function startNode(
     edge: cfg.edgeSecret ? { secret: cfg.edgeSecret } : undefined,
     settingsChanged: (st) => applySettings(readSettings(st).settings),
     circuitState: (id) => breakers.state(id, Date.now()),
+    openCircuits: (now) => breakers.notClosed(now),
+    coordinator,
     ui: await nodeUi(log),
   };
   const { app } = createApp(deps);

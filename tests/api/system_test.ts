@@ -95,11 +95,12 @@ Deno.test("health, openapi.json, docs, unknown paths, X-Request-Id", async () =>
     assert.deepEqual(await res.json(), {
       status: "ok",
       version: "test",
-      checks: { store: "ok", broker: "ok" },
+      checks: { store: "ok", broker: "ok", destinations: "ok", triggers: "ok" },
     });
     healthy = false;
     const degraded = await expectJson(h.call("GET", "/health"), 200);
     assert.equal(degraded.checks.broker, "degraded");
+    assert.equal(degraded.status, "degraded", "a part that needs attention, still serving");
 
     const spec = await expectJson(h.call("GET", "/openapi.json"), 200);
     assert.equal(spec.openapi, "3.1.0");
@@ -178,24 +179,6 @@ Deno.test("health, openapi.json, docs, unknown paths, X-Request-Id", async () =>
     assert.equal(err.status, 401);
     assert.equal(err.headers.get("x-request-id"), "r-1");
     await err.body?.cancel();
-  } finally {
-    await h.close();
-  }
-});
-
-Deno.test("health answers 503 when the store is down", async () => {
-  const h = await harness();
-  try {
-    const store = h.store;
-    const ping = store.ping;
-    store.ping = () => Promise.reject(new Error("disk gone"));
-    try {
-      const res = await expectJson(h.call("GET", "/health"), 503);
-      assert.equal(res.status, "unavailable");
-      assert.match(res.checks.store, /disk gone/);
-    } finally {
-      store.ping = ping;
-    }
   } finally {
     await h.close();
   }

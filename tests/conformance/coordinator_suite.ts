@@ -38,6 +38,11 @@ export function coordinatorSuite(
       },
     });
 
+  test("ping answers while the coordinator is up (/health reads it)", async (c) => {
+    assert.equal(typeof c.ping, "function", "every coordinator can be pinged");
+    await c.ping!();
+  });
+
   test("a lease is exclusive until released; release frees it at once", async (c, job) => {
     const a = await c.tryAcquire(job, "node-a", 5000);
     assert.ok(a, "a free lease is acquired");

@@ -390,6 +390,38 @@ export function storeSuite(name: string, open: () => Promise<Store>) {
     );
   });
 
+  test("queueDepth: pending and due deliveries, the oldest due, unprocessed events", async (s) => {
+    assert.deepEqual(await s.queueDepth(T0), {
+      pendingDeliveries: 0,
+      dueDeliveries: 0,
+      oldestDueAt: null,
+      unprocessedEvents: 0,
+      oldestUnprocessedAt: null,
+    });
+    const done = envelope("user_t", "route_1", { receivedAt: T0 - 500 });
+    const waiting = envelope("user_t", "route_1", { receivedAt: T0 - 300 });
+    await s.accept([done, waiting, envelope("user_t", "route_1", { receivedAt: T0 - 100 })]);
+    const d1 = newDelivery(done, "dest_1", { nextAt: T0 - 200 });
+    const d2 = newDelivery(done, "dest_2", { nextAt: T0 - 50 });
+    const d3 = newDelivery(done, "dest_3", { nextAt: T0 + 60_000 });
+    await s.claimEvents(T0, 1, "p", 30_000);
+    await s.completeEvents([{ id: done.id, status: "processed", deliveries: [d1, d2, d3] }]);
+    assert.deepEqual(await s.queueDepth(T0), {
+      pendingDeliveries: 3,
+      dueDeliveries: 2,
+      oldestDueAt: T0 - 200,
+      unprocessedEvents: 2,
+      oldestUnprocessedAt: T0 - 300,
+    });
+    // a delivered one leaves the queue; nothing due when only future work remains
+    const claimed = await s.claimDue(T0, 10, "d", 30_000);
+    await s.settle(claimed.map((d) => ({ id: d.id, outcome: "delivered", at: T0 })), "d");
+    const after = await s.queueDepth(T0);
+    assert.equal(after.pendingDeliveries, 1);
+    assert.equal(after.dueDeliveries, 0);
+    assert.equal(after.oldestDueAt, null);
+  });
+
   test("settle: delivered, retry at a time, dead; only the lease owner; attempts logged", async (s) => {
     const e = envelope("user_t", "route_1");
     await s.accept([e]);

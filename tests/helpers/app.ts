@@ -64,7 +64,7 @@ let uiOnce: ReturnType<typeof nodeUi> | null = null;
 const sharedUi = () => (uiOnce ??= nodeUi());
 
 export async function harness(overrides: Partial<AppDeps> = {}): Promise<Harness> {
-  const store = openStore({ path: ":memory:" });
+  const store = overrides.store ?? openStore({ path: ":memory:" });
   await store.migrate();
   await ensureAdmin(store);
   const metrics = nullMetrics();

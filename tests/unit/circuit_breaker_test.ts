@@ -83,3 +83,14 @@ Deno.test("breaker: destinations are independent; defaults are 5 failures and 10
   b.success("never-seen");
   assert.deepEqual(b.blocked(T + 1), ["a"]);
 });
+
+Deno.test("breaker: notClosed lists open and half-open destinations only (/health)", () => {
+  const b = createCircuitBreakers({ threshold: 2, openMs: 1000 });
+  b.failure("dest_a", 0);
+  b.failure("dest_a", 0);
+  b.failure("dest_b", 0);
+  assert.deepEqual([...b.notClosed(10)], [["dest_a", "open"]]);
+  assert.deepEqual([...b.notClosed(5000)], [["dest_a", "half-open"]]);
+  b.success("dest_a");
+  assert.equal(b.notClosed(5000).size, 0);
+});

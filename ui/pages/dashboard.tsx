@@ -17,6 +17,15 @@ interface DestStats {
   circuit: string | null;
 }
 
+/** How /health's parts are named on the page. */
+const PART_NAMES: Record<string, string> = {
+  store: "Store",
+  coordinator: "Coordination",
+  publishers: "Broker connections",
+  destinations: "Destination circuits",
+  triggers: "Triggers running here",
+};
+
 export async function healthOf(
   p: PageCtx,
 ): Promise<{ status: string; checks: Record<string, string> }> {
@@ -70,7 +79,7 @@ export async function dashboard(p: PageCtx): Promise<PageOut> {
                 {Object.entries(health.checks).map(([k, v]) => (
                   <tr key={k}>
                     <td data-label="Part">
-                      {k === "store" ? "Store" : k === "publishers" ? "Broker connections" : k}
+                      {PART_NAMES[k] ?? k}
                     </td>
                     <td data-label="State">
                       <span class={`badge ${v === "ok" ? "ok" : "bad"}`}>{v}</span>

@@ -7,6 +7,7 @@ import type {
   DeadFilter,
   DeliveryWithAttempts,
   EventFilter,
+  QueueDepth,
   Stats,
 } from "../../../core/store.ts";
 import { rowToDelivery, rowToStoredEvent } from "../sqlite/event_path.ts";
@@ -169,6 +170,21 @@ export function historyQueries(sql: Sql) {
           last_error: (r.last_error as string | null) ?? null,
           last_error_at: r.last_error_at == null ? null : n(r.last_error_at),
         })),
+      };
+    },
+    async queueDepth(now: number): Promise<QueueDepth> {
+      const [d] = await sql`SELECT count(*) AS pending,
+          count(*) FILTER (WHERE next_at <= ${ms(now)}) AS due, min(next_at) AS oldest
+        FROM deliveries WHERE status = 'pending'`;
+      const [e] = await sql`SELECT count(*) AS n, min(received_at) AS oldest
+        FROM events WHERE status = 'accepted'`;
+      const oldest = d?.oldest == null ? null : n(d.oldest);
+      return {
+        pendingDeliveries: n(d?.pending),
+        dueDeliveries: n(d?.due),
+        oldestDueAt: oldest !== null && oldest <= now ? oldest : null,
+        unprocessedEvents: n(e?.n),
+        oldestUnprocessedAt: e?.oldest == null ? null : n(e.oldest),
       };
     },
     async timeseries(scope: Scope, since: number, until: number, bucketMs: number) {

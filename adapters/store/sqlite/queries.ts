@@ -7,6 +7,7 @@ import type {
   DeadFilter,
   DeliveryWithAttempts,
   EventFilter,
+  QueueDepth,
   Stats,
   TimeBucket,
 } from "../../../core/store.ts";
@@ -233,6 +234,24 @@ export function historyQueries(db: SqlClient) {
           last_error: lastErrors.get(r.destination_id as string) ?? null,
           last_error_at: r.last_error_at == null ? null : n(r.last_error_at),
         })),
+      };
+    },
+    async queueDepth(now: number): Promise<QueueDepth> {
+      const [d] = await db.all<Record<string, number | null>>(
+        `SELECT count(*) AS pending, sum(CASE WHEN next_at <= ? THEN 1 ELSE 0 END) AS due,
+           min(next_at) AS oldest FROM deliveries WHERE status = 'pending'`,
+        [now],
+      );
+      const [e] = await db.all<Record<string, number | null>>(
+        `SELECT count(*) AS n, min(received_at) AS oldest FROM events WHERE status = 'accepted'`,
+      );
+      const oldest = d?.oldest == null ? null : Number(d.oldest);
+      return {
+        pendingDeliveries: Number(d?.pending ?? 0),
+        dueDeliveries: Number(d?.due ?? 0),
+        oldestDueAt: oldest !== null && oldest <= now ? oldest : null,
+        unprocessedEvents: Number(e?.n ?? 0),
+        oldestUnprocessedAt: e?.oldest == null ? null : Number(e.oldest),
       };
     },
     async timeseries(scope: Scope, since: number, until: number, bucketMs: number) {
