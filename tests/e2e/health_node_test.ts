@@ -9,6 +9,7 @@
  * - /metrics: real memory and open descriptors, backlog, lag and attempts by outcome
  */
 import assert from "node:assert/strict";
+import postgres from "postgres";
 import { apiClient, bootstrapAdmin, startRouter } from "../helpers/router_process.ts";
 import { privateInstance } from "../helpers/broker_instances.ts";
 import { closedPort } from "../helpers/broker_instances.ts";
@@ -40,12 +41,23 @@ Deno.test({
     const redis = privateInstance("redis.sh", REDIS);
     const dir = await Deno.makeTempDir({ prefix: "er-health-" });
     let router: Awaited<ReturnType<typeof startRouter>> | null = null;
+    let dropDb = () => Promise.resolve();
     try {
       await Promise.all([pg("start"), redis("start")]);
+      // A database of its own: the instance outlives the test, its data must not.
+      const base = `postgres://postgres:postgres@127.0.0.1:${PG.POSTGRES_PORT}`;
+      const db = `er_health_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
+      const admin = postgres(`${base}/postgres`, { max: 1, onnotice: () => {} });
+      await admin.unsafe(`CREATE DATABASE "${db}"`);
+      dropDb = async () => {
+        await pg("start");
+        await admin.unsafe(`DROP DATABASE IF EXISTS "${db}" WITH (FORCE)`);
+        await admin.end({ timeout: 5 });
+      };
       router = await startRouter({
         dir,
         env: {
-          DATABASE_URL: `postgres://postgres:postgres@127.0.0.1:${PG.POSTGRES_PORT}/event_router`,
+          DATABASE_URL: `${base}/${db}`,
           REDIS_ADDRESS: `127.0.0.1:${REDIS.REDIS_PORT}`,
         },
       });
@@ -137,6 +149,7 @@ Deno.test({
       );
     } finally {
       await router?.kill();
+      await dropDb().catch(() => {});
       await Promise.allSettled([pg("stop"), redis("stop")]);
       await Deno.remove(dir, { recursive: true });
     }
