@@ -58,6 +58,11 @@ export function requireAuth(deps: AppDeps): MiddlewareHandler<AppEnv> {
     c.set("scope", { userId: user.id, role: user.role });
     c.set("jti", claims.jti);
     c.set("exp", claims.exp);
+    c.set("sessionValid", async () => {
+      if (Date.now() >= claims.exp * 1000 || await deps.store.isRevoked(claims.jti)) return false;
+      const now = await deps.store.getUser(claims.sub);
+      return !!now && timingSafeEqualText(claims.pwv, await passwordVersion(now.passwordHash));
+    });
     await next();
   };
 }

@@ -55,7 +55,7 @@ export const mountEventStream: Mount = (app, deps) => {
           "Retry-After": "10",
         });
       }
-      const jti = c.get("jti"), exp = c.get("exp");
+      const sessionValid = c.get("sessionValid");
       c.header("Cache-Control", "no-store");
       c.header("X-Accel-Buffering", "no");
       open++;
@@ -97,8 +97,8 @@ export const mountEventStream: Mount = (app, deps) => {
             const now = deps.clock.now();
             if (now - lastAuth >= 15_000) {
               lastAuth = now;
-              // A revoked or expired session ends its tail.
-              if (now >= exp * 1000 || await deps.store.isRevoked(jti)) {
+              // A revoked or expired session, or a changed password, ends its tail.
+              if (!(await sessionValid())) {
                 await stream.writeSSE({ event: "end", data: '{"reason":"session ended"}' });
                 break;
               }

@@ -37,6 +37,12 @@ export interface NodeConfig {
   publishTimeoutMs: number;
   /** Dispatch loops working at once, each on its own claimed batch. */
   dispatchConcurrency: number;
+  /** A request head must arrive within this (0: no front, Deno.serve alone). */
+  headerTimeoutMs: number;
+  /** Longest request head (request line and headers); longer ones answer 431. */
+  maxHeaderBytes: number;
+  /** A connection with nothing sent either way for this long is closed. */
+  idleTimeoutMs: number;
   /** Shared with the edges (at least 32 characters); unset, the edge endpoints answer 404. */
   edgeSecret?: string;
   /** How long an idle group commit waits for more events to join it. */
@@ -197,6 +203,9 @@ export function loadConfig(env: Source): NodeConfig {
     trustProxy: bool(env, "TRUST_PROXY", false),
     nodeId: env.NODE_ID || undefined,
     publishTimeoutMs: int(env, "PUBLISH_TIMEOUT_MS", 30_000, 100, 600_000),
+    headerTimeoutMs: int(env, "HEADER_TIMEOUT_MS", 10_000, 0, 600_000),
+    maxHeaderBytes: int(env, "MAX_HEADER_BYTES", 32 * 1024, 1024, 1024 * 1024),
+    idleTimeoutMs: int(env, "IDLE_TIMEOUT_MS", 60_000, 1_000, 3_600_000),
     dispatchConcurrency: int(env, "DISPATCH_CONCURRENCY", 4, 1, 64),
     edgeSecret: edgeSecret || undefined,
     groupCommitWaitMs: int(env, "GROUP_COMMIT_WAIT_MS", 0, 0, 1000),

@@ -30,6 +30,7 @@ import { openCoordinator } from "./coordinator.ts";
 import { everyMinute } from "./maintenance.ts";
 import { createOutbound, openOutbound } from "./outbound.ts";
 import { ConfigError, type NodeConfig } from "./config.ts";
+import { type Listening, serveHttp } from "./serve.ts";
 import { loadKeys } from "./keys.ts";
 import { createLogger } from "./logger.ts";
 import { createMetrics } from "./metrics.ts";
@@ -290,12 +291,13 @@ export async function startNode(
   };
   const { app } = createApp(deps);
 
-  let listening!: (url: string) => void;
-  let listenAddress = "";
-  const ready = new Promise<string>((r) => (listening = r));
-  let server: Deno.HttpServer;
+  let listener: Listening;
   try {
-    server = serve();
+    listener = await serveHttp(
+      cfg,
+      (req, remoteAddr) => app.fetch(req, { remoteAddr, trustProxy: cfg.trustProxy }),
+      log,
+    );
   } catch (e) {
     const refused = listenError(e, cfg);
     if (!refused) throw e;
@@ -309,22 +311,8 @@ export async function startNode(
     await store.close();
     throw refused;
   }
-  function serve() {
-    return Deno.serve({
-      port: cfg.port,
-      hostname: cfg.host,
-      onListen: ({ hostname, port }) => {
-        listenAddress = `${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
-        // `url` is where this machine reaches the node; the log names the real address.
-        const host = hostname === "0.0.0.0" ? "127.0.0.1" : hostname === "::" ? "[::1]" : hostname;
-        listening(`http://${host}:${port}`);
-      },
-    }, (req, info) => {
-      const addr = info.remoteAddr as Deno.NetAddr;
-      return app.fetch(req, { remoteAddr: addr.hostname, trustProxy: cfg.trustProxy });
-    });
-  }
-  const url = await ready;
+  const listenAddress = listener.address;
+  const url = listener.url;
   triggers.start();
   log.info(`event router listening on ${listenAddress}`, {
     listen: listenAddress,
@@ -354,7 +342,7 @@ export async function startNode(
       maintenance.abort();
       // Triggers first: their last emits still reach the group commit drained below.
       await triggers.stop();
-      await server.shutdown();
+      await listener.shutdown();
       await committer.drain();
       const gc = committer.stats();
       log.info("group commit totals", {
@@ -372,7 +360,7 @@ export async function startNode(
       log.info("stopped");
     })();
 
-  return { url, port: Number(new URL(url).port), store, stop, finished: server.finished };
+  return { url, port: Number(new URL(url).port), store, stop, finished: listener.finished };
 }
 
 /** The one-line error for a listen that failed for a reason the operator can fix, or null. */

@@ -143,6 +143,22 @@ export const VARIABLES: readonly Variable[] = [
     default: "",
     meaning: "At least 32 characters, shared with the edges; unset, `/edge/v1/*` answers 404",
   },
+  {
+    name: "HEADER_TIMEOUT_MS",
+    default: "`10000`",
+    meaning:
+      "A request head must arrive within this, else 408 (slow senders); `0` turns the guard off",
+  },
+  {
+    name: "MAX_HEADER_BYTES",
+    default: "`32768`",
+    meaning: "Longest request head; longer ones answer 431",
+  },
+  {
+    name: "IDLE_TIMEOUT_MS",
+    default: "`60000`",
+    meaning: "A connection with nothing sent either way for this long is closed",
+  },
 ];
 
 export const VARIABLE_NAMES: ReadonlySet<string> = new Set(VARIABLES.map((v) => v.name));

@@ -5,6 +5,8 @@
  *   ingest    the router's durable ingest (committed before 202), route with no destination
  *   verified  the same with GitHub-style HMAC verification on the route
  *   e2e       ingest with an HTTP destination: requests/s at the door plus delivered/s at a sink
+ *   front     ingest through the node's head-guarding TCP front (the default) against the same
+ *             node with HEADER_TIMEOUT_MS=0 (Deno.serve alone), alternating runs
  * Prints a table and writes JSON to bench/results/. `--quick` runs 3 s per scenario (CI smoke).
  * `--edge` runs tests/bench/edge.ts instead: each edge runtime against the same runtime
  * serving a bare 202.
@@ -180,6 +182,31 @@ async function ingestPair(): Promise<{ plain: WrkResult; verified: WrkResult }> 
   }
 }
 
+/** Plain ingest with the TCP front (default) and without it, alternating, medians reported. */
+async function frontPair(): Promise<{ front: WrkResult; direct: WrkResult }> {
+  const routers = await Promise.all([
+    startRouter({ env: { LOG_LEVEL: "error" } }),
+    startRouter({ env: { LOG_LEVEL: "error", HEADER_TIMEOUT_MS: "0" } }),
+  ]);
+  try {
+    const endpoints = await Promise.all(routers.map(async (r) => {
+      const api = apiClient(r.url, await bootstrapAdmin(r.url));
+      return (await api<{ endpoint: string }>("POST", "/api/routes", { name: "plain" })).endpoint;
+    }));
+    const f: WrkResult[] = [], d: WrkResult[] = [];
+    for (let i = 0; i < ROUNDS * 2; i++) {
+      const order = i % 2 === 0 ? [0, 1] : [1, 0];
+      for (const k of order) (k === 0 ? f : d).push(await wrk(`${routers[k].url}${endpoints[k]}`));
+    }
+    return { front: median(f), direct: median(d) };
+  } finally {
+    for (const r of routers) {
+      await r.kill("SIGTERM");
+      await Deno.remove(r.dir, { recursive: true }).catch(() => {});
+    }
+  }
+}
+
 if (import.meta.main && Deno.args.includes("--edge")) {
   const results = {
     when: new Date().toISOString(),
@@ -239,6 +266,16 @@ if (import.meta.main && Deno.args.includes("--edge")) {
             r.drained_s?.toFixed(1)
           } s)`
           : ""),
+    );
+  }
+  if (want("front")) {
+    const { front, direct } = await frontPair();
+    results.front = { front, direct, front_vs_direct: front.rps / direct.rps };
+    console.log(
+      `ingest via front     ${front.rps.toFixed(0)} req/s  p99 ${front.p99ms.toFixed(2)} ms; ` +
+        `direct ${direct.rps.toFixed(0)} req/s  p99 ${direct.p99ms.toFixed(2)} ms: front ${
+          (front.rps / direct.rps * 100).toFixed(1)
+        }% of direct (median of ${ROUNDS * 2})`,
     );
   }
   const ing = results.ingest as WrkResult | undefined,

@@ -1,0 +1,208 @@
+/**
+ * The HTTP front (runtimes/deno/http_front.ts) over a real Deno.serve, spoken to over raw TCP:
+ * bodies of every framing reach the server intact, kept-alive and pipelined requests are
+ * guarded one by one, bad framing is a 400, heads over the limit 431, slow heads 408, the
+ * client's address reaches the server beside the bytes, and a connection that bypasses the
+ * front finds no peer.
+ */
+import assert from "node:assert/strict";
+import { startFront } from "../../runtimes/deno/http_front.ts";
+import { peerTable } from "../../runtimes/deno/peer_table.ts";
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+async function setup(opts: { headTimeoutMs?: number; maxHeadBytes?: number } = {}) {
+  const peers = peerTable();
+  const seen: { method: string; body: string; peer: string | undefined }[] = [];
+  let ready!: (a: Deno.NetAddr) => void;
+  const listening = new Promise<Deno.NetAddr>((r) => (ready = r));
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: ready },
+    async (req, info) => {
+      const body = await req.text();
+      const peer = peers.get((info.remoteAddr as Deno.NetAddr).port);
+      seen.push({ method: req.method, body, peer });
+      if (new URL(req.url).pathname === "/stream") {
+        let n = 0;
+        return new Response(
+          new ReadableStream({
+            async pull(c) {
+              await new Promise((r) => setTimeout(r, 50));
+              c.enqueue(enc.encode(`tick ${n++}\n`));
+              if (n === 5) c.close();
+            },
+          }),
+        );
+      }
+      return new Response(`${req.method} ${body.length} ${peer ?? "none"}`);
+    },
+  );
+  const up = await listening;
+  const front = startFront({
+    hostname: "127.0.0.1",
+    port: 0,
+    upstreamPort: up.port,
+    peers,
+    headTimeoutMs: opts.headTimeoutMs ?? 2_000,
+    maxHeadBytes: opts.maxHeadBytes ?? 4096,
+    idleTimeoutMs: 5_000,
+  });
+  return {
+    port: front.addr.port,
+    upstreamPort: up.port,
+    seen,
+    front,
+    async close() {
+      await front.close();
+      await server.shutdown();
+    },
+  };
+}
+
+/** Sends `text` on a fresh connection (in parts, with pauses, when given an array) and
+ * collects what comes back until the server closes or `ms` pass. */
+async function exchange(port: number, text: string | string[], ms = 1_500): Promise<string> {
+  const c = await Deno.connect({ hostname: "127.0.0.1", port });
+  const parts = Array.isArray(text) ? text : [text];
+  let out = "";
+  const reading = (async () => {
+    const buf = new Uint8Array(65536);
+    try {
+      for (;;) {
+        const n = await c.read(buf);
+        if (n === null) break;
+        out += dec.decode(buf.subarray(0, n));
+      }
+    } catch { /* closed */ }
+  })();
+  for (const p of parts) {
+    await c.write(enc.encode(p));
+    if (parts.length > 1) await new Promise((r) => setTimeout(r, 30));
+  }
+  await Promise.race([reading, new Promise((r) => setTimeout(r, ms))]);
+  try {
+    c.close();
+  } catch { /* closed */ }
+  await reading;
+  return out;
+}
+
+const statuses = (text: string) => [...text.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => m[1]);
+
+Deno.test({
+  name: "http front: framings, keep-alive, pipelining, peers, limits, bypass",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn(t) {
+    const s = await setup();
+    try {
+      await t.step("content-length body, keep-alive, then a GET; the peer is known", async () => {
+        const out = await exchange(s.port, [
+          "POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhel",
+          "lo",
+          "GET /b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        ]);
+        assert.deepEqual(statuses(out), ["200", "200"]);
+        assert.match(out, /POST 5 127\.0\.0\.1/);
+        assert.match(out, /GET 0 127\.0\.0\.1/);
+      });
+
+      await t.step("chunked bodies (split anywhere, with extensions and trailers)", async () => {
+        const out = await exchange(s.port, [
+          "POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n4;ext=1\r\nwi",
+          "ki\r\n5\r\npedia\r",
+          "\n0\r\nx-trailer: t\r\n\r\n",
+          "POST /d HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
+        ]);
+        assert.deepEqual(statuses(out), ["200", "200"]);
+        assert.ok(s.seen.some((x) => x.body === "wikipedia"), JSON.stringify(s.seen));
+        assert.ok(s.seen.some((x) => x.body === "ok"));
+      });
+
+      await t.step("pipelined requests in one packet", async () => {
+        const one = "POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc";
+        const out = await exchange(
+          s.port,
+          one + one + "GET /q HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        );
+        assert.deepEqual(statuses(out), ["200", "200", "200"]);
+      });
+
+      await t.step("a streamed response passes as it comes", async () => {
+        const out = await exchange(s.port, "GET /stream HTTP/1.1\r\nHost: x\r\n\r\n", 2_000);
+        for (let i = 0; i < 5; i++) assert.match(out, new RegExp(`tick ${i}`));
+      });
+
+      await t.step("framing the front cannot follow: 400", async () => {
+        for (
+          const head of [
+            "Content-Length: 5\r\nContent-Length: 6",
+            "Content-Length: 5, 6",
+            "Content-Length: -1",
+            "Content-Length: 5\r\nTransfer-Encoding: chunked",
+            "Transfer-Encoding: gzip",
+          ]
+        ) {
+          const out = await exchange(s.port, `POST /x HTTP/1.1\r\nHost: x\r\n${head}\r\n\r\n`);
+          assert.deepEqual(statuses(out), ["400"], head);
+        }
+        const badChunk = await exchange(
+          s.port,
+          "POST /x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+        );
+        assert.deepEqual(statuses(badChunk), ["400"]);
+      });
+
+      await t.step("a head over the limit: 431, also on a kept-alive connection", async () => {
+        const big = `GET / HTTP/1.1\r\nHost: x\r\nx-big: ${"a".repeat(5000)}\r\n\r\n`;
+        assert.deepEqual(statuses(await exchange(s.port, big)), ["431"]);
+        const second = await exchange(s.port, [
+          "GET /fine HTTP/1.1\r\nHost: x\r\n\r\n",
+          `GET / HTTP/1.1\r\nHost: x\r\nx-big: ${"a".repeat(3000)}`,
+          "a".repeat(2000),
+        ]);
+        assert.deepEqual(statuses(second), ["200", "431"], "the first is answered, then 431");
+      });
+
+      await t.step("a connection that bypasses the front has no peer", async () => {
+        const out = await exchange(
+          s.upstreamPort,
+          "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        );
+        assert.match(out, /GET 0 none/);
+      });
+    } finally {
+      await s.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "http front: a slow head is cut off with 408, also the second one on a connection",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const s = await setup({ headTimeoutMs: 300 });
+    try {
+      const silent = await exchange(s.port, "GET / HTTP/1.1\r\nHost: x\r\n", 2_000);
+      assert.deepEqual(statuses(silent), ["408"]);
+      const kept = await exchange(s.port, [
+        "GET /ok HTTP/1.1\r\nHost: x\r\n\r\n",
+        "GET /slow HTTP/1.1\r\n",
+      ], 2_000);
+      assert.deepEqual(statuses(kept), ["200", "408"]);
+      // idle between requests is not a slow head: the next request arrives after 500 ms
+      const c = await Deno.connect({ hostname: "127.0.0.1", port: s.port });
+      const buf = new Uint8Array(4096);
+      await c.write(enc.encode("GET /1 HTTP/1.1\r\nHost: x\r\n\r\n"));
+      assert.match(dec.decode(buf.subarray(0, (await c.read(buf))!)), /^HTTP\/1\.1 200/);
+      await new Promise((r) => setTimeout(r, 500));
+      await c.write(enc.encode("GET /2 HTTP/1.1\r\nHost: x\r\n\r\n"));
+      assert.match(dec.decode(buf.subarray(0, (await c.read(buf))!)), /^HTTP\/1\.1 200/);
+      c.close();
+    } finally {
+      await s.close();
+    }
+  },
+});
