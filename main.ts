@@ -4,11 +4,12 @@
  * the command does not know, like an invalid value, stops it with exit code 2.
  */
 import { ConfigError, flagsToEnv, loadConfig, type NodeConfig } from "./runtimes/deno/config.ts";
-import { openConfiguredStore, startNode, VERSION } from "./runtimes/deno/node.ts";
+import { ensureAdmin, openConfiguredStore, startNode, VERSION } from "./runtimes/deno/node.ts";
 import { flagOf, VARIABLES, variablesHelp } from "./runtimes/deno/variables.ts";
 import { unknownFlag } from "./runtimes/deno/cli/flags.ts";
 import { userCommand } from "./runtimes/deno/cli/user.ts";
 import { keysCommand } from "./runtimes/deno/cli/keys.ts";
+import { CONFIG_FLAGS, configCommand } from "./runtimes/deno/cli/config.ts";
 
 const HELP: Record<string, string> = {
   main: `event-router ${VERSION}: receive, route, reshape and deliver events at least once
@@ -21,6 +22,7 @@ Commands:
   user add|passwd|list   manage users
   keys rotate        re-seal every stored secret under a new encryption key
   route test         run a route over sample events and compare with expected outputs
+  config export|apply   configuration as code: routes, destinations, triggers, settings (YAML)
   version            print the version
 
 Every environment variable has a flag: PORT -> --port, DATABASE_PATH -> --database-path.
@@ -48,6 +50,7 @@ const COMMANDS: Record<string, { flags: string[]; config: boolean }> = {
     flags: ["--route", "--events", "--expected", "--update", "--now", "--network"],
     config: false,
   },
+  config: { flags: CONFIG_FLAGS, config: true },
   version: { flags: [], config: false },
   help: { flags: [], config: false },
 };
@@ -102,6 +105,16 @@ export async function main(args: string[]): Promise<number> {
       case "keys": {
         const cfg = config(flagEnv);
         return await keysCommand(sub, wantsHelp, cfg, () => openConfiguredStore(cfg));
+      }
+      case "config": {
+        const cfg = config(flagEnv);
+        // A first apply may set up a new node: it gets its admin as a first start would.
+        const open = async () => {
+          const store = await openConfiguredStore(cfg);
+          await ensureAdmin(store);
+          return store;
+        };
+        return await configCommand(sub, wantsHelp, cfg, open);
       }
       case "user":
         return await userCommand(sub, wantsHelp, () => openConfiguredStore(config(flagEnv)));

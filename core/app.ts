@@ -19,6 +19,7 @@ import { mountMe } from "./api/me_routes.ts";
 import { mountTriggers } from "./api/triggers_routes.ts";
 import { mountSettings } from "./api/system_routes.ts";
 import { mountHealth } from "./api/health_routes.ts";
+import { mountConfig } from "./api/config_routes.ts";
 import { createRouteCache, type RouteCache } from "./ingress/route_cache.ts";
 import { webhookHandler } from "./ingress/webhook.ts";
 import type { ConnInfo } from "./ingress/ingress.ts";
@@ -140,6 +141,7 @@ export function createApp(deps: AppDeps): CreatedApp {
   mountEvents(app, deps);
   mountStats(app, deps);
   mountSettings(app, deps);
+  mountConfig(app, deps);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",

@@ -97,3 +97,16 @@ export interface TriggerControl {
     }
     | undefined;
 }
+
+/** What validating and saving configuration needs (the API and config as code share it). */
+export type ConfigDeps = Pick<
+  AppDeps,
+  | "store"
+  | "sealer"
+  | "publishers"
+  | "tenantPublishers"
+  | "sources"
+  | "configDefaults"
+  | "addressPolicy"
+  | "clock"
+>;

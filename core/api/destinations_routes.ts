@@ -3,7 +3,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { ApiError, describeConfigError, notFound } from "./errors.ts";
 import { Any, body, errors, idParam, json, security } from "./openapi_helpers.ts";
 import type { Mount } from "./env.ts";
-import type { AppDeps } from "../app_deps.ts";
+import type { ConfigDeps } from "../app_deps.ts";
 import { type Destination, type DestinationBody, destinationBody } from "../model/destination.ts";
 import { pageQuery } from "../model/page.ts";
 import type { Role } from "../model/user.ts";
@@ -28,8 +28,8 @@ export function presentDestination(d: Destination) {
 }
 
 /** Validates the config with the type's own schema and the address guard, seals its secrets. */
-async function sealedConfig(
-  deps: AppDeps,
+export async function sealedConfig(
+  deps: ConfigDeps,
   role: Role,
   b: DestinationBody,
   stored?: Destination,

@@ -4,7 +4,7 @@ import { ApiError, describeZodError, notFound } from "./errors.ts";
 import { responseTemplateSchema } from "../ingress/response_template.ts";
 import { Any, body, errors, idParam, json, security } from "./openapi_helpers.ts";
 import type { Mount } from "./env.ts";
-import type { AppDeps } from "../app_deps.ts";
+import type { AppDeps, ConfigDeps } from "../app_deps.ts";
 import { type Route, type RouteBody, routeBody } from "../model/route.ts";
 import type { Scope } from "../model/user.ts";
 import { pageQuery } from "../model/page.ts";
@@ -32,8 +32,17 @@ export function presentRoute(r: Route) {
   };
 }
 
-/** Checks everything a route refers to, seals its secrets and returns the stored spec. */
-async function prepareSpec(deps: AppDeps, scope: Scope, b: RouteBody, stored?: Route) {
+/**
+ * Checks everything a route refers to, seals its secrets and returns the stored spec.
+ * `knownDestinations` are ids about to be created with it (config as code), taken as present.
+ */
+export async function prepareSpec(
+  deps: ConfigDeps,
+  scope: Scope,
+  b: RouteBody,
+  stored?: Route,
+  knownDestinations?: ReadonlySet<string>,
+) {
   const { name: _n, method: _m, active: _a, ...incoming } = b;
   let secrets;
   try {
@@ -52,7 +61,10 @@ async function prepareSpec(deps: AppDeps, scope: Scope, b: RouteBody, stored?: R
   for (const [i, d] of spec.destinations.entries()) {
     for (const key of ["destination_id", "fallback_destination_id"] as const) {
       const id = (d as Record<string, unknown>)[key];
-      if (typeof id === "string" && !(await deps.store.getDestination(scope, id))) {
+      if (
+        typeof id === "string" && !knownDestinations?.has(id) &&
+        !(await deps.store.getDestination(scope, id))
+      ) {
         throw new ApiError(400, "invalid_body", `destinations.${i}.${key}: ${id} not found`);
       }
     }
@@ -90,7 +102,7 @@ function valueAt(root: unknown, path: readonly (string | number)[]): unknown {
  * up, can be inspected and has its own retries and dead letters.
  */
 async function defaultRabbitmq(
-  deps: AppDeps,
+  deps: ConfigDeps,
   scope: Scope,
   spec: { queue?: string; exchange?: string; routing_key?: string },
 ): Promise<string> {

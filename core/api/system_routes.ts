@@ -3,6 +3,7 @@ import { createRoute } from "@hono/zod-openapi";
 import { ApiError } from "./errors.ts";
 import { Any, body, errors, json, security } from "./openapi_helpers.ts";
 import type { Mount } from "./env.ts";
+import type { AppDeps } from "../app_deps.ts";
 
 import { readSettings, settingsBody } from "../model/settings.ts";
 
@@ -11,6 +12,17 @@ export { settingsBody } from "../model/settings.ts";
 const adminsOnly = (role: string) => {
   if (role !== "admin") throw new ApiError(403, "forbidden", "admins only");
 };
+
+/**
+ * Puts saved settings into effect on this node without a restart: the ingest limits here, the
+ * rest (allow lists, broker defaults, ...) through the runtime's `settingsChanged`.
+ */
+export function settingsApplied(deps: AppDeps, stored: Record<string, unknown>) {
+  const saved = readSettings(stored).settings;
+  deps.ingest.globalRatePerSecond = saved.ingest_rate_per_second ?? 0;
+  deps.ingest.globalBurst = saved.ingest_burst ?? 1000;
+  deps.settingsChanged?.(saved);
+}
 
 export const mountSettings: Mount = (app, deps) => {
   app.openapi(
@@ -43,11 +55,7 @@ export const mountSettings: Mount = (app, deps) => {
       // here can fail later; the body validator has answered 400 naming the key otherwise.
       const patch = c.req.valid("json");
       const saved = readSettings(await deps.store.setSettings(patch)).settings;
-      if (patch.ingest_rate_per_second !== undefined) {
-        deps.ingest.globalRatePerSecond = patch.ingest_rate_per_second;
-      }
-      if (patch.ingest_burst !== undefined) deps.ingest.globalBurst = patch.ingest_burst;
-      deps.settingsChanged?.(saved);
+      settingsApplied(deps, saved);
       return c.json(saved, 200);
     },
   );

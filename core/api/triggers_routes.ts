@@ -8,7 +8,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { ApiError, describeConfigError, notFound } from "./errors.ts";
 import { Any, body, errors, idParam, json, security } from "./openapi_helpers.ts";
 import type { Mount } from "./env.ts";
-import type { AppDeps } from "../app_deps.ts";
+import type { AppDeps, ConfigDeps } from "../app_deps.ts";
 import {
   type Trigger,
   type TriggerBody,
@@ -59,8 +59,17 @@ export function presentTrigger(deps: AppDeps, t: Trigger, state: TriggerState | 
   };
 }
 
-/** Checks type, route and config; returns the config with its secrets sealed. */
-async function prepare(deps: AppDeps, owner: string, b: TriggerBody, stored?: Trigger) {
+/**
+ * Checks type, route and config; returns the config with its secrets sealed. `knownRoutes` are
+ * ids about to be created with it (config as code), taken as present.
+ */
+export async function prepareTrigger(
+  deps: ConfigDeps,
+  owner: string,
+  b: TriggerBody,
+  stored?: Trigger,
+  knownRoutes?: ReadonlySet<string>,
+) {
   const factory = deps.sources?.[b.type];
   if (!factory) {
     const known = Object.keys(deps.sources ?? {}).sort().join(", ") || "none";
@@ -70,7 +79,8 @@ async function prepare(deps: AppDeps, owner: string, b: TriggerBody, stored?: Tr
       `type: ${b.type} is not available on this node (available: ${known})`,
     );
   }
-  const route = await deps.store.getRoute({ userId: owner, role: "user" }, b.route_id);
+  const route = knownRoutes?.has(b.route_id) ||
+    await deps.store.getRoute({ userId: owner, role: "user" }, b.route_id);
   if (!route) throw new ApiError(400, "invalid_body", `route_id: ${b.route_id} not found`);
   let secrets;
   try {
@@ -151,7 +161,7 @@ export const mountTriggers: Mount = (app, deps) => {
         description: b.description ?? null,
         type: b.type,
         routeId: b.route_id,
-        config: await prepare(deps, owner, b),
+        config: await prepareTrigger(deps, owner, b),
         active: b.active,
         createdAt: now,
         updatedAt: now,
@@ -201,7 +211,7 @@ export const mountTriggers: Mount = (app, deps) => {
         type: b.type,
         routeId: b.route_id,
         // The route must be the trigger owner's, also when an admin edits it.
-        config: await prepare(deps, stored.owner, b, stored),
+        config: await prepareTrigger(deps, stored.owner, b, stored),
         active: b.active,
         updatedAt: Math.max(deps.clock.now(), stored.updatedAt + 1),
       };

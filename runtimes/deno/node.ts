@@ -13,7 +13,8 @@ import { startLoop } from "../../core/delivery/loop.ts";
 import { createPublisherPool } from "../../core/delivery/publisher_pool.ts";
 import type { Planner } from "../../core/delivery/planner.ts";
 import { createSealer } from "../../core/crypto/sealer.ts";
-import { type AddressPolicy, createAddressPolicy } from "../../core/net/policy.ts";
+import type { AddressPolicy } from "../../core/net/policy.ts";
+import { nodeConfigDefaults, tenantAddressPolicy } from "./config_deps.ts";
 import { hashPassword } from "../../core/auth/password.ts";
 import { newId } from "../../core/model/ids.ts";
 import type { PublisherContext } from "../../core/ports.ts";
@@ -121,11 +122,7 @@ export async function startNode(
   // parsers (core/model/settings.ts), so building the policy cannot fail here.
   let tenantPolicy: AddressPolicy;
   const applySettings = (st: Settings) => {
-    tenantPolicy = createAddressPolicy({
-      allowPrivate: cfg.allowPrivateNetworks,
-      allowHosts: st.allow_hosts ?? [],
-      allowCidrs: st.allow_cidrs ?? [],
-    });
+    tenantPolicy = tenantAddressPolicy(cfg, st);
   };
   applySettings(settings);
   const livePolicy: AddressPolicy = {
@@ -146,11 +143,7 @@ export async function startNode(
 
   const tenantFactories = tenantPublishers({ filesRoot: `${cfg.dataDir}/files` });
   const breakers = createCircuitBreakers();
-  // One rule for destinations and triggers: a rabbitmq one without `url` uses RABBITMQ_URL.
-  const configDefaults = (type: string, config: Record<string, unknown>) =>
-    type === "rabbitmq" && !config.url && cfg.rabbitmqUrl
-      ? { ...config, url: cfg.rabbitmqUrl }
-      : config;
+  const configDefaults = nodeConfigDefaults(cfg);
   const coordinator = await openCoordinator(cfg, store, log);
   const pool = createPublisherPool({
     store,
