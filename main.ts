@@ -114,7 +114,7 @@ export async function main(args: string[]): Promise<number> {
           await ensureAdmin(store);
           return store;
         };
-        return await configCommand(sub, wantsHelp, cfg, open);
+        return await configCommand(sub, wantsHelp, cfg, open, Deno.env.toObject());
       }
       case "user":
         return await userCommand(sub, wantsHelp, () => openConfiguredStore(config(flagEnv)));

@@ -44,6 +44,7 @@ export function createApp(deps: AppDeps): CreatedApp {
   const changed = deps.changed;
   deps = {
     ...deps,
+    ingestBase: deps.ingestBase ?? { ...deps.ingest },
     changed(kind, id) {
       if (kind === "route") routes.invalidate(id);
       changed(kind, id);

@@ -55,11 +55,15 @@ export interface AppDeps {
   changed(kind: "route" | "destination" | "trigger", id: string): void;
   /** Nudges the processor/dispatcher after work was added. */
   wake(): void;
+  /** What ingest runs with now: `ingestBase` with the settings applied (changed live). */
   ingest: {
     maxBodyBytes: number;
     globalRatePerSecond: number; // 0 = unlimited
     globalBurst: number;
   };
+  /** The node's own ingest limits (environment), for settings that are unset; default: the
+   * `ingest` given at creation. */
+  ingestBase?: AppDeps["ingest"];
   /** Extra liveness checks for /health (brokers, coordination). */
   healthChecks?: Record<string, () => Promise<boolean>>;
   /** Called with the whole settings object after an admin changed it. */

@@ -1,11 +1,12 @@
 /** The node settings (/health and /metrics: health_routes.ts). */
 import { createRoute } from "@hono/zod-openapi";
 import { ApiError } from "./errors.ts";
-import { Any, body, errors, json, security } from "./openapi_helpers.ts";
+import { body, errors, json, security } from "./openapi_helpers.ts";
 import type { Mount } from "./env.ts";
 import type { AppDeps } from "../app_deps.ts";
 
-import { readSettings, settingsBody } from "../model/settings.ts";
+import { effectiveIngest, readSettings, settingsBody, settingsPatch } from "../model/settings.ts";
+import { maskSecrets, sealSecrets } from "../model/secret_fields.ts";
 
 export { settingsBody } from "../model/settings.ts";
 
@@ -19,8 +20,7 @@ const adminsOnly = (role: string) => {
  */
 export function settingsApplied(deps: AppDeps, stored: Record<string, unknown>) {
   const saved = readSettings(stored).settings;
-  deps.ingest.globalRatePerSecond = saved.ingest_rate_per_second ?? 0;
-  deps.ingest.globalBurst = saved.ingest_burst ?? 1000;
+  Object.assign(deps.ingest, effectiveIngest(deps.ingestBase ?? deps.ingest, saved));
   deps.settingsChanged?.(saved);
 }
 
@@ -36,7 +36,7 @@ export const mountSettings: Mount = (app, deps) => {
     }),
     async (c) => {
       adminsOnly(c.get("scope").role);
-      return c.json(readSettings(await deps.store.getSettings()).settings, 200);
+      return c.json(maskSecrets(readSettings(await deps.store.getSettings()).settings), 200);
     },
   );
   app.openapi(
@@ -46,17 +46,24 @@ export const mountSettings: Mount = (app, deps) => {
       tags: ["system"],
       summary: "Change node settings (admins only)",
       security,
-      request: body(settingsBody),
-      responses: { 200: json(Any), 400: errors[400], 403: errors[403] },
+      request: body(settingsPatch),
+      responses: { 200: json(settingsBody), 400: errors[400], 403: errors[403] },
     }),
     async (c) => {
       adminsOnly(c.get("scope").role);
       // Validated by the parsers that apply each value (settingsBody), so nothing stored
       // here can fail later; the body validator has answered 400 naming the key otherwise.
       const patch = c.req.valid("json");
-      const saved = readSettings(await deps.store.setSettings(patch)).settings;
+      // Broker URLs with a password are sealed like any secret; an echoed mask keeps it.
+      let sealed;
+      try {
+        sealed = (await sealSecrets(patch, await deps.store.getSettings(), deps.sealer)).sealed;
+      } catch (e) {
+        throw new ApiError(400, "invalid_body", (e as Error).message);
+      }
+      const saved = readSettings(await deps.store.setSettings(sealed)).settings;
       settingsApplied(deps, saved);
-      return c.json(saved, 200);
+      return c.json(maskSecrets(saved), 200);
     },
   );
 };

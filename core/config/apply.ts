@@ -11,7 +11,7 @@ import { type Route, routeBody } from "../model/route.ts";
 import { type Trigger, triggerBody } from "../model/trigger.ts";
 import type { Scope } from "../model/user.ts";
 import { newEndpointToken, newId } from "../model/ids.ts";
-import { openSecrets, routeSecretRoots } from "../model/secret_fields.ts";
+import { openSecrets, routeSecretRoots, sealSecrets } from "../model/secret_fields.ts";
 import { readSettings } from "../model/settings.ts";
 import { deepEqual } from "../routing/deep_equal.ts";
 import { ApiError, describeZodError } from "../api/errors.ts";
@@ -140,9 +140,22 @@ export async function applyConfig(
       problems.push("settings: only admins may change the node's settings");
     } else {
       const have = readSettings(await store.getSettings()).settings as Record<string, unknown>;
-      const want = doc.settings as Record<string, unknown>;
+      const given = await resolveSecrets(doc.settings, have, secretInput, "settings", problems);
+      // Broker URLs with a password are secrets here as anywhere: sealed, compared opened.
+      let want: Record<string, unknown> = {};
+      let sealedWant: Record<string, unknown> = {};
+      try {
+        const r = await sealSecrets(given as Record<string, unknown>, have, deps.sealer);
+        want = r.plain;
+        sealedWant = r.sealed;
+      } catch (e) {
+        problems.push(`settings.${(e as Error).message}`);
+      }
+      const haveOpen = await openSecrets(have, deps.sealer);
       const patch: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(want)) if (!same(v, have[k])) patch[k] = v;
+      for (const [k, v] of Object.entries(want)) {
+        if (!same(v, haveOpen[k])) patch[k] = sealedWant[k];
+      }
       if (opts.prune) { for (const k of Object.keys(have)) if (!(k in want)) patch[k] = null; }
       if (Object.keys(patch).length) {
         changes.push({ op: "~", kind: "settings", name: "", fields: Object.keys(patch).sort() });

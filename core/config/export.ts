@@ -73,7 +73,9 @@ export async function exportConfig(
   const doc: Record<string, unknown> = { version: 1 };
   if (scope.role === "admin") {
     const { settings } = readSettings(await store.getSettings());
-    if (Object.keys(settings).length) doc.settings = settings;
+    if (Object.keys(settings).length) {
+      doc.settings = await secretsOut(settings, secretPaths(settings), "settings", "");
+    }
   }
   doc.destinations = await Promise.all(
     destinations.sort(byName).map((d) => exportDestination(d, secretsOut)),

@@ -7,6 +7,8 @@
 import { z } from "@hono/zod-openapi";
 import { parseCidr } from "../net/ip.ts";
 import { parseAllowedHost } from "../net/policy.ts";
+import { isSealedValue } from "../crypto/sealer.ts";
+import { isMasked } from "../crypto/seal_fields.ts";
 
 /** A string refined by a parser that throws: its message becomes the issue. */
 const parsedBy = (parse: (s: string) => unknown, max: number) =>
@@ -26,11 +28,42 @@ export const SETTINGS_SHAPE = {
   retention_days: z.number().min(0.01).max(3650).optional(),
   ingest_rate_per_second: z.number().min(0).max(10_000_000).optional(),
   ingest_burst: z.number().int().min(1).max(10_000_000).optional(),
+  /** The webhook body limit of routes without their own (MAX_BODY_BYTES otherwise). */
+  max_body_bytes: z.number().int().min(1).max(64 * 1024 * 1024).optional(),
+  /** Brokers for destinations and triggers that name none (RABBITMQ_URL otherwise). */
+  broker_defaults: z.strictObject({
+    rabbitmq: z.strictObject({ url: brokerUrl(/^amqps?:\/\//, "an amqp:// or amqps:// URL") })
+      .optional(),
+    kafka: z.strictObject({
+      brokers: z.array(z.string().regex(/^[^\s/:]+:\d{1,5}$/, "must be host:port")).min(1).max(100),
+    }).optional(),
+    redis: z.strictObject({ url: brokerUrl(/^rediss?:\/\//, "a redis:// or rediss:// URL") })
+      .optional(),
+  }).optional(),
 };
+
+/** A broker URL; sealed at rest when it holds a password, and shown masked. */
+function brokerUrl(scheme: RegExp, what: string) {
+  return z.string().min(1).max(2048).refine(
+    (v) => scheme.test(v) || isSealedValue(v) || isMasked(v),
+    `must be ${what}`,
+  );
+}
 
 /** Unknown keys are refused so a typo does not silently do nothing. */
 export const settingsBody = z.strictObject(SETTINGS_SHAPE).openapi("Settings");
 export type Settings = z.infer<typeof settingsBody>;
+
+/** `POST /api/settings`: the keys to change; null puts a key back to its default. */
+export const settingsPatch = z.strictObject(
+  Object.fromEntries(
+    Object.entries(SETTINGS_SHAPE).map(([k, v]) => [k, v.unwrap().nullable().optional()]),
+  ) as {
+    [K in keyof typeof SETTINGS_SHAPE]: z.ZodOptional<
+      z.ZodNullable<ReturnType<(typeof SETTINGS_SHAPE)[K]["unwrap"]>>
+    >;
+  },
+).openapi("SettingsPatch");
 
 export interface InvalidSetting {
   key: string;
@@ -64,4 +97,16 @@ export function readSettings(stored: Record<string, unknown>): {
     }
   }
   return { settings: settings as Settings, invalid };
+}
+
+/** What ingest runs with: the settings where set, the node's environment otherwise. */
+export function effectiveIngest(
+  base: { maxBodyBytes: number; globalRatePerSecond: number; globalBurst: number },
+  s: Settings,
+) {
+  return {
+    maxBodyBytes: s.max_body_bytes ?? base.maxBodyBytes,
+    globalRatePerSecond: s.ingest_rate_per_second ?? base.globalRatePerSecond,
+    globalBurst: s.ingest_burst ?? base.globalBurst,
+  };
 }

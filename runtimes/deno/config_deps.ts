@@ -8,16 +8,44 @@ import type { Sealer } from "../../core/ports.ts";
 import type { Store } from "../../core/store.ts";
 import { type AddressPolicy, createAddressPolicy } from "../../core/net/policy.ts";
 import type { Settings } from "../../core/model/settings.ts";
+import { openSecrets } from "../../core/model/secret_fields.ts";
 import { PUBLISHERS, tenantPublishers } from "../../adapters/brokers/registry.ts";
 import { SOURCES } from "../../adapters/sources/registry.ts";
 import type { NodeConfig } from "./config.ts";
 
-/** One rule for destinations and triggers: a rabbitmq one without `url` uses RABBITMQ_URL. */
-export function nodeConfigDefaults(cfg: Pick<NodeConfig, "rabbitmqUrl">) {
-  return (type: string, config: Record<string, unknown>) =>
-    type === "rabbitmq" && !config.url && cfg.rabbitmqUrl
-      ? { ...config, url: cfg.rabbitmqUrl }
-      : config;
+export type BrokerDefaults = NonNullable<Settings["broker_defaults"]>;
+
+/**
+ * One rule for destinations and triggers that name no broker: the admin's broker defaults in
+ * settings (opened), else RABBITMQ_URL for rabbitmq. `current` is read on every call, so a
+ * settings change applies to what is validated or connected after it.
+ */
+export function nodeConfigDefaults(
+  cfg: Pick<NodeConfig, "rabbitmqUrl">,
+  current: () => BrokerDefaults | undefined = () => undefined,
+) {
+  return (type: string, config: Record<string, unknown>) => {
+    const d = current();
+    if (type === "rabbitmq" && !config.url) {
+      const url = d?.rabbitmq?.url ?? cfg.rabbitmqUrl;
+      return url ? { ...config, url } : config;
+    }
+    if (type === "kafka" && !config.brokers && d?.kafka) {
+      return { ...config, brokers: d.kafka.brokers };
+    }
+    if (type === "redis" && !config.url && !config.address && d?.redis) {
+      return { ...config, url: d.redis.url };
+    }
+    return config;
+  };
+}
+
+/** The broker defaults with their secrets opened, for use. */
+export async function openBrokerDefaults(
+  settings: Settings,
+  sealer: Sealer,
+): Promise<BrokerDefaults | undefined> {
+  return settings.broker_defaults ? await openSecrets(settings.broker_defaults, sealer) : undefined;
 }
 
 /** The tenants' address policy: the node's switch plus the admin's allow lists in settings. */
@@ -32,19 +60,20 @@ export function tenantAddressPolicy(
   });
 }
 
-export function configDeps(
+export async function configDeps(
   cfg: NodeConfig,
   store: Store,
   sealer: Sealer,
   settings: Settings,
-): ConfigDeps {
+): Promise<ConfigDeps> {
+  const brokers = await openBrokerDefaults(settings, sealer);
   return {
     store,
     sealer,
     publishers: PUBLISHERS,
     tenantPublishers: tenantPublishers({ filesRoot: `${cfg.dataDir}/files` }),
     sources: SOURCES,
-    configDefaults: nodeConfigDefaults(cfg),
+    configDefaults: nodeConfigDefaults(cfg, () => brokers),
     addressPolicy: tenantAddressPolicy(cfg, settings),
     clock: { now: () => Date.now() },
   };

@@ -14,12 +14,12 @@ import { createPublisherPool } from "../../core/delivery/publisher_pool.ts";
 import type { Planner } from "../../core/delivery/planner.ts";
 import { createSealer } from "../../core/crypto/sealer.ts";
 import type { AddressPolicy } from "../../core/net/policy.ts";
-import { nodeConfigDefaults, tenantAddressPolicy } from "./config_deps.ts";
+import { nodeConfigDefaults, openBrokerDefaults, tenantAddressPolicy } from "./config_deps.ts";
 import { hashPassword } from "../../core/auth/password.ts";
 import { newId } from "../../core/model/ids.ts";
 import type { PublisherContext } from "../../core/ports.ts";
 import type { Role } from "../../core/model/user.ts";
-import { readSettings, type Settings } from "../../core/model/settings.ts";
+import { effectiveIngest, readSettings, type Settings } from "../../core/model/settings.ts";
 import { resealStore } from "../../core/model/reseal.ts";
 import type { Store } from "../../core/store.ts";
 import { openStoreAsync } from "../../adapters/store/sqlite/store.ts";
@@ -121,10 +121,17 @@ export async function startNode(
   // POST /api/settings changes them, without a restart. Settings are validated by the same
   // parsers (core/model/settings.ts), so building the policy cannot fail here.
   let tenantPolicy: AddressPolicy;
+  let brokerDefaults = await openBrokerDefaults(settings, sealer);
+  // Publishers built from an old default are rebuilt on their next use.
+  let onBrokerDefaults = () => {};
   const applySettings = (st: Settings) => {
     tenantPolicy = tenantAddressPolicy(cfg, st);
+    openBrokerDefaults(st, sealer).then((d) => {
+      brokerDefaults = d;
+      onBrokerDefaults();
+    }, (e) => log.error("broker defaults cannot be opened", { error: String(e) }));
   };
-  applySettings(settings);
+  tenantPolicy = tenantAddressPolicy(cfg, settings);
   const livePolicy: AddressPolicy = {
     get allowPrivate() {
       return tenantPolicy.allowPrivate;
@@ -143,8 +150,10 @@ export async function startNode(
 
   const tenantFactories = tenantPublishers({ filesRoot: `${cfg.dataDir}/files` });
   const breakers = createCircuitBreakers();
-  const configDefaults = nodeConfigDefaults(cfg);
+  const configDefaults = nodeConfigDefaults(cfg, () => brokerDefaults);
   const coordinator = await openCoordinator(cfg, store, log);
+  // The environment's limits; settings override them live (core/model/settings.ts).
+  const ingestBase = { maxBodyBytes: cfg.maxBodyBytes, globalRatePerSecond: 0, globalBurst: 1000 };
   const pool = createPublisherPool({
     store,
     sealer,
@@ -153,6 +162,7 @@ export async function startNode(
     context,
     defaults: configDefaults,
   });
+  onBrokerDefaults = () => pool.invalidate();
   const planner = opts.planner ?? createRoutePlanner({
     fetch: (role) => outbound(role).fetch,
     store,
@@ -269,11 +279,8 @@ export async function startNode(
       processLoop.wake();
       dispatchLoop.wake();
     },
-    ingest: {
-      maxBodyBytes: cfg.maxBodyBytes,
-      globalRatePerSecond: Number(settings.ingest_rate_per_second ?? 0),
-      globalBurst: Number(settings.ingest_burst ?? 1000),
-    },
+    ingestBase: ingestBase,
+    ingest: effectiveIngest(ingestBase, settings),
     healthChecks: { publishers: () => pool.healthy() },
     edge: cfg.edgeSecret ? { secret: cfg.edgeSecret } : undefined,
     settingsChanged: (st) => applySettings(readSettings(st).settings),

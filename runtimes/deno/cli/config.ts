@@ -79,6 +79,8 @@ export async function configCommand(
   help: boolean,
   cfg: NodeConfig,
   open: () => Promise<Store>,
+  /** Where `${NAME}` references are looked up (the process environment). */
+  env: Record<string, string | undefined>,
   io: { out(text: string): void; err(text: string): void; stdin(): Promise<string> } = {
     out: (t) => void Deno.stdout.writeSync(new TextEncoder().encode(t)),
     err: (t) => console.error(t),
@@ -119,7 +121,7 @@ export async function configCommand(
     }
     const sealer = createSealer(keys.encryptionKey);
     const { settings } = readSettings(await store.getSettings());
-    const deps = configDeps(cfg, store, sealer, settings);
+    const deps = await configDeps(cfg, store, sealer, settings);
     if (action === "export") {
       const r = await exportConfig(deps, scope, secrets);
       const header = [
@@ -139,7 +141,7 @@ export async function configCommand(
     const r = await applyConfig(deps, scope, doc, {
       dryRun: args.includes("--dry-run"),
       prune: args.includes("--prune"),
-      secrets: { env: Deno.env.toObject(), openSealed: true },
+      secrets: { env, openSealed: true },
     });
     io.out(`${formatPlan(r.changes)}\n`);
     if (args.includes("--dry-run") && r.changes.length) io.out("(dry run: nothing changed)\n");
