@@ -20,6 +20,7 @@ import { mountTriggers } from "./api/triggers_routes.ts";
 import { mountSettings } from "./api/system_routes.ts";
 import { mountHealth } from "./api/health_routes.ts";
 import { mountConfig } from "./api/config_routes.ts";
+import { describeRouteParts } from "./api/route_docs.ts";
 import { createRouteCache, type RouteCache } from "./ingress/route_cache.ts";
 import { webhookHandler } from "./ingress/webhook.ts";
 import type { ConnInfo } from "./ingress/ingress.ts";
@@ -149,13 +150,21 @@ export function createApp(deps: AppDeps): CreatedApp {
     scheme: "bearer",
     bearerFormat: "JWT",
   });
-  app.doc31("/openapi.json", {
-    openapi: "3.1.0",
-    info: {
-      title: "Event Router API",
-      version: deps.version,
-      description: "Receive, route, reshape and deliver events at least once.",
-    },
+  // The document is made once: the routes are all mounted by the first request.
+  let openapi: unknown;
+  app.get("/openapi.json", (c) => {
+    openapi ??= describeRouteParts(
+      app.getOpenAPI31Document({
+        openapi: "3.1.0",
+        info: {
+          title: "Event Router API",
+          version: deps.version,
+          description: "Receive, route, reshape and deliver events at least once.",
+        },
+      }),
+      ["RouteRequest", "Route"],
+    );
+    return c.json(openapi as Record<string, unknown>);
   });
   // The pages and the API reference (/docs) come from ui/, with their own assets and headers.
   deps.ui?.mount(app);

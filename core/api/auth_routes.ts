@@ -3,7 +3,8 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import { getCookie } from "hono/cookie";
 import { ApiError } from "./errors.ts";
-import { body, errors, json, security } from "./openapi_helpers.ts";
+import { body, doc, errors, json, security } from "./openapi_helpers.ts";
+import { Ok } from "./response_schemas.ts";
 import type { AppEnv, Mount } from "./env.ts";
 import type { AppDeps } from "../app_deps.ts";
 import { changePasswordBody, loginBody } from "../model/user.ts";
@@ -130,7 +131,7 @@ export const mountAuth: Mount = (app, deps) => {
       tags: ["auth"],
       summary: "Revoke the current token",
       security,
-      responses: { 200: json(z.object({ ok: z.boolean() })), 401: errors[401] },
+      responses: { 200: doc(Ok), 401: errors[401] },
     }),
     async (c) => {
       await deps.store.revokeToken(c.get("jti"), c.get("exp") * 1000);
@@ -148,7 +149,7 @@ export const mountAuth: Mount = (app, deps) => {
       security,
       request: body(changePasswordBody),
       responses: {
-        200: json(z.object({ ok: z.boolean() })),
+        200: doc(Ok),
         400: errors[400],
         401: errors[401],
       },

@@ -1,7 +1,8 @@
 /** GET|POST /api/destinations, GET|PUT|DELETE /api/destinations/{id}; secrets sealed, masked. */
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute } from "@hono/zod-openapi";
 import { ApiError, describeConfigError, notFound } from "./errors.ts";
-import { Any, body, errors, idParam, json, security } from "./openapi_helpers.ts";
+import { body, doc, errors, idParam, security } from "./openapi_helpers.ts";
+import { Deleted, DestinationOut, pageOf, TypeList } from "./response_schemas.ts";
 import type { Mount } from "./env.ts";
 import type { ConfigDeps } from "../app_deps.ts";
 import { type Destination, type DestinationBody, destinationBody } from "../model/destination.ts";
@@ -56,7 +57,6 @@ export async function sealedConfig(
 }
 
 export const mountDestinations: Mount = (app, deps) => {
-  const Dest = Any.openapi("Destination");
   const requestBody = destinationBody.openapi("DestinationRequest", {
     oneOf: registerConfigSchemas(app, "DestinationConfig", deps.publishers),
   } as never);
@@ -68,7 +68,7 @@ export const mountDestinations: Mount = (app, deps) => {
       tags: ["destinations"],
       summary: "Destination types this node delivers to, each with its config's JSON Schema",
       security,
-      responses: { 200: json(Any) },
+      responses: { 200: doc(TypeList) },
     }),
     (c) => c.json(typeList(deps.publishers), 200),
   );
@@ -80,7 +80,7 @@ export const mountDestinations: Mount = (app, deps) => {
       tags: ["destinations"],
       security,
       request: { query: pageQuery },
-      responses: { 200: json(Any) },
+      responses: { 200: doc(pageOf(DestinationOut, "DestinationPage")) },
     }),
     async (c) => {
       const page = await deps.store.listDestinations(c.get("scope"), c.req.valid("query"));
@@ -98,7 +98,7 @@ export const mountDestinations: Mount = (app, deps) => {
       tags: ["destinations"],
       security,
       request: body(requestBody),
-      responses: { 201: json(Dest), 400: errors[400] },
+      responses: { 201: doc(DestinationOut), 400: errors[400] },
     }),
     async (c) => {
       const b = c.req.valid("json");
@@ -126,7 +126,7 @@ export const mountDestinations: Mount = (app, deps) => {
       tags: ["destinations"],
       security,
       request: { params: idParam },
-      responses: { 200: json(Dest), 404: errors[404] },
+      responses: { 200: doc(DestinationOut), 404: errors[404] },
     }),
     async (c) => {
       const { id } = c.req.valid("param");
@@ -143,7 +143,7 @@ export const mountDestinations: Mount = (app, deps) => {
       tags: ["destinations"],
       security,
       request: { params: idParam, ...body(requestBody) },
-      responses: { 200: json(Dest), 400: errors[400], 404: errors[404] },
+      responses: { 200: doc(DestinationOut), 400: errors[400], 404: errors[404] },
     }),
     async (c) => {
       const { id } = c.req.valid("param");
@@ -173,7 +173,7 @@ export const mountDestinations: Mount = (app, deps) => {
       tags: ["destinations"],
       security,
       request: { params: idParam },
-      responses: { 200: json(z.object({ deleted: z.boolean() })), 404: errors[404] },
+      responses: { 200: doc(Deleted), 404: errors[404] },
     }),
     async (c) => {
       const { id } = c.req.valid("param");

@@ -1,7 +1,8 @@
 /** Events with their deliveries and attempts, replay, dead letters and stats. */
 import { createRoute, z } from "@hono/zod-openapi";
 import { notFound } from "./errors.ts";
-import { Any, body, errors, idParam, json, security } from "./openapi_helpers.ts";
+import { body, doc, errors, idParam, json, security } from "./openapi_helpers.ts";
+import { DeadStats, DeliveryOut, EventDetail, EventOut, pageOf } from "./response_schemas.ts";
 import type { Mount } from "./env.ts";
 import { mountEventStream } from "./event_stream.ts";
 import { pageQuery } from "../model/page.ts";
@@ -122,7 +123,7 @@ export const mountEvents: Mount = (app, deps) => {
       tags: ["events"],
       security,
       request: { query: eventQuery },
-      responses: { 200: json(Any) },
+      responses: { 200: doc(pageOf(EventOut, "EventPage")) },
     }),
     async (c) => {
       const q = c.req.valid("query");
@@ -143,7 +144,7 @@ export const mountEvents: Mount = (app, deps) => {
       tags: ["events"],
       security,
       request: { params: idParam },
-      responses: { 200: json(Any), 404: errors[404] },
+      responses: { 200: doc(EventDetail), 404: errors[404] },
     }),
     async (c) => {
       const { id } = c.req.valid("param");
@@ -184,7 +185,7 @@ export const mountEvents: Mount = (app, deps) => {
       tags: ["dead letters"],
       security,
       request: { query: deadQuery },
-      responses: { 200: json(Any) },
+      responses: { 200: doc(pageOf(DeliveryOut, "DeliveryPage")) },
     }),
     async (c) => {
       const q = c.req.valid("query");
@@ -199,7 +200,7 @@ export const mountEvents: Mount = (app, deps) => {
       path: "/api/dlq/stats",
       tags: ["dead letters"],
       security,
-      responses: { 200: json(Any) },
+      responses: { 200: doc(DeadStats) },
     }),
     async (c) => c.json(await deps.store.deadStats(c.get("scope")), 200),
   );

@@ -1,7 +1,8 @@
 /** GET /api/me: who the token belongs to (the admin pages' header and navigation). */
 import { createRoute } from "@hono/zod-openapi";
 import { ApiError } from "./errors.ts";
-import { Any, errors, json, security } from "./openapi_helpers.ts";
+import { doc, errors, security } from "./openapi_helpers.ts";
+import { UserOut } from "./response_schemas.ts";
 import type { Mount } from "./env.ts";
 import { publicUser } from "../model/user.ts";
 
@@ -13,7 +14,7 @@ export const mountMe: Mount = (app, deps) => {
       tags: ["auth"],
       summary: "The signed-in user (also before the first password change)",
       security,
-      responses: { 200: json(Any), 401: errors[401] },
+      responses: { 200: doc(UserOut), 401: errors[401] },
     }),
     async (c) => {
       const u = await deps.store.getUser(c.get("scope").userId);

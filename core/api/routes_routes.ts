@@ -2,7 +2,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { ApiError, describeZodError, notFound } from "./errors.ts";
 import { responseTemplateSchema } from "../ingress/response_template.ts";
-import { Any, body, errors, idParam, json, security } from "./openapi_helpers.ts";
+import { body, doc, errors, idParam, security } from "./openapi_helpers.ts";
+import { Deleted, pageOf, RouteOut, RouteTestResult } from "./response_schemas.ts";
 import type { Mount } from "./env.ts";
 import type { AppDeps, ConfigDeps } from "../app_deps.ts";
 import { type Route, type RouteBody, routeBody } from "../model/route.ts";
@@ -171,8 +172,6 @@ export async function checkDefault(deps: AppDeps, scope: Scope, b: RouteBody, id
 }
 
 export const mountRoutes: Mount = (app, deps) => {
-  const RouteOut = Any.openapi("Route");
-
   app.openapi(
     createRoute({
       method: "get",
@@ -180,7 +179,7 @@ export const mountRoutes: Mount = (app, deps) => {
       tags: ["routes"],
       security,
       request: { query: pageQuery },
-      responses: { 200: json(Any) },
+      responses: { 200: doc(pageOf(RouteOut, "RoutePage")) },
     }),
     async (c) => {
       const page = await deps.store.listRoutes(c.get("scope"), c.req.valid("query"));
@@ -198,7 +197,7 @@ export const mountRoutes: Mount = (app, deps) => {
       tags: ["routes"],
       security,
       request: body(routeBody),
-      responses: { 201: json(RouteOut), 400: errors[400], 403: errors[403], 409: errors[409] },
+      responses: { 201: doc(RouteOut), 400: errors[400], 403: errors[403], 409: errors[409] },
     }),
     async (c) => {
       const b = c.req.valid("json");
@@ -230,7 +229,7 @@ export const mountRoutes: Mount = (app, deps) => {
       tags: ["routes"],
       security,
       request: { params: idParam },
-      responses: { 200: json(RouteOut), 404: errors[404] },
+      responses: { 200: doc(RouteOut), 404: errors[404] },
     }),
     async (c) => {
       const { id } = c.req.valid("param");
@@ -248,7 +247,7 @@ export const mountRoutes: Mount = (app, deps) => {
       security,
       request: { params: idParam, ...body(routeBody) },
       responses: {
-        200: json(RouteOut),
+        200: doc(RouteOut),
         400: errors[400],
         403: errors[403],
         404: errors[404],
@@ -284,7 +283,7 @@ export const mountRoutes: Mount = (app, deps) => {
       tags: ["routes"],
       security,
       request: { params: idParam },
-      responses: { 200: json(z.object({ deleted: z.boolean() })), 404: errors[404] },
+      responses: { 200: doc(Deleted), 404: errors[404] },
     }),
     async (c) => {
       const { id } = c.req.valid("param");
@@ -311,7 +310,7 @@ export const mountRoutes: Mount = (app, deps) => {
       summary: "Dry run: matched rules, each stage's output, chosen destinations; delivers nothing",
       security,
       request: { params: idParam, ...body(TestBody) },
-      responses: { 200: json(Any), 400: errors[400], 404: errors[404] },
+      responses: { 200: doc(RouteTestResult), 400: errors[400], 404: errors[404] },
     }),
     async (c) => {
       const { id } = c.req.valid("param");

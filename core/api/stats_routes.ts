@@ -1,7 +1,8 @@
 /** GET /api/stats (counts and each destination's record) and GET /api/stats/timeseries. */
 import { createRoute, z } from "@hono/zod-openapi";
 import { ApiError } from "./errors.ts";
-import { Any, errors, json, security } from "./openapi_helpers.ts";
+import { doc, errors, json, security } from "./openapi_helpers.ts";
+import { StatsOut } from "./response_schemas.ts";
 import type { Mount } from "./env.ts";
 
 const iso = (ms: number | null) => (ms == null ? null : new Date(ms).toISOString());
@@ -36,7 +37,7 @@ export const mountStats: Mount = (app, deps) => {
       tags: ["system"],
       summary: "Counts (all time, last hour, last 24 h), per route and per destination",
       security,
-      responses: { 200: json(Any) },
+      responses: { 200: doc(StatsOut) },
     }),
     async (c) => {
       const s = await deps.store.stats(c.get("scope"), deps.clock.now());

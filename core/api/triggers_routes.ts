@@ -6,7 +6,8 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { ApiError, describeConfigError, notFound } from "./errors.ts";
-import { Any, body, errors, idParam, json, security } from "./openapi_helpers.ts";
+import { body, doc, errors, idParam, json, security } from "./openapi_helpers.ts";
+import { Deleted, pageOf, TriggerOut, TypeList } from "./response_schemas.ts";
 import type { Mount } from "./env.ts";
 import type { AppDeps, ConfigDeps } from "../app_deps.ts";
 import {
@@ -101,7 +102,6 @@ export async function prepareTrigger(
 
 export const mountTriggers: Mount = (app, deps) => {
   const sources = deps.sources ?? {};
-  const TriggerOut = Any.openapi("Trigger");
   const requestBody = triggerBody.openapi("TriggerRequest", {
     oneOf: registerConfigSchemas(app, "TriggerConfig", sources),
   } as never);
@@ -115,7 +115,7 @@ export const mountTriggers: Mount = (app, deps) => {
       tags: ["triggers"],
       summary: "Trigger types this node runs, each with its config's JSON Schema",
       security,
-      responses: { 200: json(Any) },
+      responses: { 200: doc(TypeList) },
     }),
     (c) => c.json(typeList(sources), 200),
   );
@@ -127,7 +127,7 @@ export const mountTriggers: Mount = (app, deps) => {
       tags: ["triggers"],
       security,
       request: { query: pageQuery },
-      responses: { 200: json(Any) },
+      responses: { 200: doc(pageOf(TriggerOut, "TriggerPage")) },
     }),
     async (c) => {
       const page = await deps.store.listTriggers(c.get("scope"), c.req.valid("query"));
@@ -148,7 +148,7 @@ export const mountTriggers: Mount = (app, deps) => {
       tags: ["triggers"],
       security,
       request: body(requestBody),
-      responses: { 201: json(TriggerOut), 400: errors[400] },
+      responses: { 201: doc(TriggerOut), 400: errors[400] },
     }),
     async (c) => {
       const b = c.req.valid("json");
@@ -179,7 +179,7 @@ export const mountTriggers: Mount = (app, deps) => {
       tags: ["triggers"],
       security,
       request: { params: idParam },
-      responses: { 200: json(TriggerOut), 404: errors[404] },
+      responses: { 200: doc(TriggerOut), 404: errors[404] },
     }),
     async (c) => {
       const { id } = c.req.valid("param");
@@ -196,7 +196,7 @@ export const mountTriggers: Mount = (app, deps) => {
       tags: ["triggers"],
       security,
       request: { params: idParam, ...body(requestBody) },
-      responses: { 200: json(TriggerOut), 400: errors[400], 404: errors[404] },
+      responses: { 200: doc(TriggerOut), 400: errors[400], 404: errors[404] },
     }),
     async (c) => {
       const { id } = c.req.valid("param");
@@ -230,7 +230,7 @@ export const mountTriggers: Mount = (app, deps) => {
       tags: ["triggers"],
       security,
       request: { params: idParam },
-      responses: { 200: json(z.object({ deleted: z.boolean() })), 404: errors[404] },
+      responses: { 200: doc(Deleted), 404: errors[404] },
     }),
     async (c) => {
       const { id } = c.req.valid("param");

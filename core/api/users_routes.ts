@@ -1,7 +1,8 @@
 /** Admin-only user management: GET|POST /api/users, DELETE /api/users/{id}. */
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute } from "@hono/zod-openapi";
 import { ApiError, notFound } from "./errors.ts";
-import { Any, body, errors, idParam, json, security } from "./openapi_helpers.ts";
+import { body, doc, errors, idParam, security } from "./openapi_helpers.ts";
+import { Deleted, pageOf, UserOut } from "./response_schemas.ts";
 import type { Mount } from "./env.ts";
 import { createUserBody, publicUser } from "../model/user.ts";
 import { pageQuery } from "../model/page.ts";
@@ -25,7 +26,7 @@ export const mountUsers: Mount = (app, deps) => {
       tags: ["users"],
       security,
       request: { query: pageQuery },
-      responses: { 200: json(Any), 403: errors[403] },
+      responses: { 200: doc(pageOf(UserOut, "UserPage")), 403: errors[403] },
     }),
     async (c) => {
       const page = await deps.store.listUsers(c.req.valid("query"));
@@ -40,7 +41,7 @@ export const mountUsers: Mount = (app, deps) => {
       tags: ["users"],
       security,
       request: body(createUserBody),
-      responses: { 201: json(Any), 400: errors[400], 403: errors[403] },
+      responses: { 201: doc(UserOut), 400: errors[400], 403: errors[403], 409: errors[409] },
     }),
     async (c) => {
       const b = c.req.valid("json");
@@ -69,7 +70,7 @@ export const mountUsers: Mount = (app, deps) => {
       tags: ["users"],
       security,
       request: { params: idParam },
-      responses: { 200: json(z.object({ deleted: z.boolean() })), 404: errors[404] },
+      responses: { 200: doc(Deleted), 404: errors[404] },
     }),
     async (c) => {
       const { id } = c.req.valid("param");

@@ -54,33 +54,34 @@ export const ValidateStageSchema = z.strictObject({
 
 const Secret = z.string().min(1);
 
+/** The auth kinds of an enrich stage, by `type` (the OpenAPI document lists each). */
+export const ENRICH_AUTH_TYPES = {
+  bearer: z.strictObject({ type: z.literal("bearer"), token: Secret }),
+  basic: z.strictObject({ type: z.literal("basic"), username: z.string(), password: Secret }),
+  oauth2_client_credentials: z.strictObject({
+    type: z.literal("oauth2_client_credentials"),
+    token_url: z.url({ protocol: /^https?$/ }),
+    client_id: z.string().min(1),
+    client_secret: Secret,
+    scope: z.string().optional(),
+    audience: z.string().optional(),
+    client_auth: z.enum(["basic", "body"]).default("basic"),
+  }),
+  oauth2_refresh_token: z.strictObject({
+    type: z.literal("oauth2_refresh_token"),
+    token_url: z.url({ protocol: /^https?$/ }),
+    client_id: z.string().min(1),
+    client_secret: Secret.optional(),
+    refresh_token: Secret,
+    scope: z.string().optional(),
+    client_auth: z.enum(["basic", "body"]).default("basic"),
+  }),
+};
+
 export const EnrichAuthSchema = dispatch<EnrichAuth>((v) => {
   if (!isRecord(v) || typeof v.type !== "string") return 'auth needs a "type"';
-  switch (v.type) {
-    case "bearer":
-      return z.strictObject({ type: z.literal("bearer"), token: Secret });
-    case "basic":
-      return z.strictObject({ type: z.literal("basic"), username: z.string(), password: Secret });
-    case "oauth2_client_credentials":
-      return z.strictObject({
-        type: z.literal("oauth2_client_credentials"),
-        token_url: z.url({ protocol: /^https?$/ }),
-        client_id: z.string().min(1),
-        client_secret: Secret,
-        scope: z.string().optional(),
-        audience: z.string().optional(),
-        client_auth: z.enum(["basic", "body"]).default("basic"),
-      });
-    case "oauth2_refresh_token":
-      return z.strictObject({
-        type: z.literal("oauth2_refresh_token"),
-        token_url: z.url({ protocol: /^https?$/ }),
-        client_id: z.string().min(1),
-        client_secret: Secret.optional(),
-        refresh_token: Secret,
-        scope: z.string().optional(),
-        client_auth: z.enum(["basic", "body"]).default("basic"),
-      });
+  if (Object.hasOwn(ENRICH_AUTH_TYPES, v.type)) {
+    return ENRICH_AUTH_TYPES[v.type as keyof typeof ENRICH_AUTH_TYPES];
   }
   return `unknown auth type "${v.type}"; use bearer, basic, oauth2_client_credentials or oauth2_refresh_token`;
 });

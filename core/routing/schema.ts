@@ -98,7 +98,7 @@ export function checkField(field: string): string | null {
   return null;
 }
 
-const LeafSchema = z.strictObject({
+export const LeafSchema = z.strictObject({
   field: z.string().min(1),
   equals: z.unknown().optional(),
   not_equals: z.unknown().optional(),
