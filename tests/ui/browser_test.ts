@@ -355,6 +355,17 @@ Deno.test({
           await page.getByLabel("Allowed networks").fill("10.1.0.0/16");
           await page.getByRole("button", { name: "Save settings" }).click();
           await page.getByRole("status").filter({ hasText: "Settings saved" }).waitFor();
+          // broker defaults: checked like any setting, the password sealed and shown masked
+          await page.getByLabel("Default RabbitMQ URL").fill("http://mq.example.com");
+          await page.getByRole("button", { name: "Save settings" }).click();
+          await page.locator("#set-rabbitmq-error").filter({ hasText: "amqp://" }).waitFor();
+          await page.getByLabel("Default RabbitMQ URL").fill("amqp://u:mq-pass-9@mq.example.com/");
+          await page.getByLabel("Default body limit (bytes)").fill("65536");
+          await page.getByRole("button", { name: "Save settings" }).click();
+          await page.getByRole("status").filter({ hasText: "Settings saved" }).waitFor();
+          await page.reload();
+          assert.match(await page.getByLabel("Default RabbitMQ URL").inputValue(), /^\*{4}/);
+          assert.equal(await page.getByLabel("Default body limit (bytes)").inputValue(), "65536");
           await capture(page, "settings");
           await page.getByRole("button", { name: "Sign out" }).click();
           await page.getByRole("heading", { name: "Sign in" }).waitFor();
@@ -370,7 +381,12 @@ Deno.test({
           await page.getByText("No routes yet").waitFor();
           await page.goto(`${base}/ui/users`);
           await page.getByRole("heading", { name: "Not allowed" }).waitFor();
-          browser.assertClean(["400 /api/users", "400 /api/settings", "403 /ui/users"]);
+          browser.assertClean([
+            "400 /api/users",
+            "400 /api/settings",
+            "400 /api/settings",
+            "403 /ui/users",
+          ]);
         },
       );
 
