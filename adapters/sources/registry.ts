@@ -8,13 +8,17 @@ import type { SourceFactory } from "../../core/ports.ts";
 import { caldavSourceFactory } from "./caldav/source.ts";
 import { carddavSourceFactory } from "./carddav/source.ts";
 import { imapSourceFactory } from "./imap/source.ts";
+import { kafkaSourceFactory } from "./kafka/source.ts";
 import { pollingSourceFactory } from "./polling/source.ts";
+import { rabbitmqSourceFactory } from "./rabbitmq/source.ts";
 import { scheduleSourceFactory } from "./schedule/source.ts";
 
 export const SOURCES: Record<string, SourceFactory> = {
   caldav: caldavSourceFactory as SourceFactory,
   carddav: carddavSourceFactory as SourceFactory,
   imap: imapSourceFactory as SourceFactory,
+  kafka: kafkaSourceFactory as SourceFactory,
   polling: pollingSourceFactory as SourceFactory,
+  rabbitmq: rabbitmqSourceFactory as SourceFactory,
   schedule: scheduleSourceFactory as SourceFactory,
 };

@@ -12,7 +12,7 @@ export type InstanceAction = "start" | "stop";
  * tests/peers/servers/<script>; a failed action throws with the script's stderr.
  */
 export function privateInstance(
-  script: "kafka.sh" | "rabbitmq.sh" | "redis.sh" | "postgres.sh",
+  script: "kafka.sh" | "rabbitmq.sh" | "redis.sh" | "postgres.sh" | "moto.sh" | "pstest.sh",
   env: Record<string, string>,
 ): (action: InstanceAction) => Promise<void> {
   const path = new URL(`../peers/servers/${script}`, import.meta.url).pathname;

@@ -1,18 +1,12 @@
 /** Destination config of type `kafka`. */
 import { z } from "zod";
 import { parseConfigWith } from "../errors.ts";
+import { kafkaConnectionShape, kafkaTopic } from "./client.ts";
 import { compileKey } from "./key.ts";
 
-const hostPort = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:/]+):\d{1,5}$/, "expected host:port");
-
 export const kafkaConfigSchema = z.strictObject({
-  /** Bootstrap brokers, host:port each. */
-  brokers: z.array(hostPort).min(1, "at least one broker"),
-  topic: z.string().regex(
-    /^[A-Za-z0-9._-]{1,249}$/,
-    "expected 1-249 characters of letters, digits, '.', '_' or '-'",
-  ),
-  client_id: z.string().min(1).max(200).default("event-router"),
+  ...kafkaConnectionShape,
+  topic: kafkaTopic,
   /**
    * Message key when the delivery has none: a template ("{{body.order_id}}",
    * "{{headers.x-tenant}}-{{body.id}}", "{{id}}", "{{event_id}}"), a JSON path into the body
@@ -35,16 +29,8 @@ export const kafkaConfigSchema = z.strictObject({
   compression: z.enum(["none", "gzip"]).default("none"),
   /** Let the broker create a missing topic (if its auto.create.topics.enable allows). */
   allow_auto_topic_creation: z.boolean().default(true),
-  ssl: z.boolean().default(false),
-  sasl: z.strictObject({
-    mechanism: z.enum(["plain", "scram-sha-256", "scram-sha-512"]),
-    username: z.string().min(1),
-    password: z.string(),
-  }).optional(),
   /** Static headers added to every message (message headers win). */
   headers: z.record(z.string(), z.string()).optional(),
-  /** Bound on connecting and on each send, in ms. */
-  timeout_ms: z.number().int().min(100).max(120_000).default(10_000),
 }).refine((c) => !c.idempotent || c.acks === -1, {
   message: "the idempotent producer needs acks -1 (set idempotent: false for acks 0 or 1)",
   path: ["acks"],

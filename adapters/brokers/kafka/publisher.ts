@@ -14,82 +14,21 @@
  * - kafkajs logs go to our Logger at warn, and only kafkajs's warnings and errors.
  */
 import { Buffer } from "node:buffer";
-import { Kafka, logLevel, Partitioners } from "kafkajs";
-import type { CompressionTypes, LogEntry, Message, Producer } from "kafkajs";
+import { type Kafka, Partitioners } from "kafkajs";
+import type { CompressionTypes, Message, Producer } from "kafkajs";
 import type {
-  Logger,
   Outgoing,
   Publisher,
   PublisherContext,
   PublisherFactory,
   PublishResult,
 } from "../../../core/ports.ts";
-import { bounded, errorMessage, failure, hostOf, PublishError, Reconnector } from "../errors.ts";
+import { bounded, failure, PublishError, Reconnector } from "../errors.ts";
 import { type KafkaConfig, kafkaConfigSchema, parseKafkaConfig } from "./config.ts";
 import { compileKey, type KeyFn } from "./key.ts";
-import { guardedSocketFactory } from "./socket.ts";
-import { isForbiddenAddressError } from "../../../core/net/forbidden_address_error.ts";
+import { checkSeeds, classifyKafka, createKafka, describe } from "./client.ts";
 
-const PERMANENT_TYPES = new Set([
-  "MESSAGE_TOO_LARGE",
-  "RECORD_LIST_TOO_LARGE",
-  "INVALID_RECORD",
-  "INVALID_TOPIC_EXCEPTION",
-  "UNKNOWN_TOPIC_OR_PARTITION",
-  "TOPIC_AUTHORIZATION_FAILED",
-  "CLUSTER_AUTHORIZATION_FAILED",
-  "TRANSACTIONAL_ID_AUTHORIZATION_FAILED",
-  "SASL_AUTHENTICATION_FAILED",
-  "ILLEGAL_SASL_STATE",
-  "UNSUPPORTED_SASL_MECHANISM",
-  "INVALID_REQUIRED_ACKS",
-  "UNSUPPORTED_FOR_MESSAGE_FORMAT",
-  "UNSUPPORTED_COMPRESSION_TYPE",
-  "POLICY_VIOLATION",
-]);
-
-/** The innermost kafkajs error (retries-exceeded errors wrap the real one). */
-function root(e: unknown): unknown {
-  let cur = e;
-  for (let i = 0; i < 5; i++) {
-    const next = (cur as { originalError?: unknown; cause?: unknown } | null)?.originalError ??
-      (cur as { cause?: unknown } | null)?.cause;
-    if (!next || next === cur) break;
-    cur = next;
-  }
-  return cur;
-}
-
-export function classifyKafka(e: unknown): boolean {
-  if (e instanceof PublishError) return e.permanent;
-  for (const x of [e, root(e)]) {
-    if (isForbiddenAddressError(x)) return true;
-    const type = (x as { type?: unknown } | null)?.type;
-    if (typeof type === "string" && PERMANENT_TYPES.has(type)) return true;
-    const name = (x as { name?: unknown } | null)?.name;
-    if (name === "KafkaJSSASLAuthenticationError") return true;
-  }
-  return false;
-}
-
-function describe(e: unknown): string {
-  const r = root(e);
-  const outer = errorMessage(e);
-  const inner = errorMessage(r);
-  const type = (r as { type?: unknown } | null)?.type;
-  const core = r !== e && inner !== outer ? `${outer}: ${inner}` : outer;
-  return `kafka: ${core}${typeof type === "string" && !core.includes(type) ? ` (${type})` : ""}`;
-}
-
-/** kafkajs log lines -> our Logger, at warn (kafkajs is only asked for WARN and ERROR). */
-function logCreator(log: Logger) {
-  return () => ({ namespace, label, log: entry }: LogEntry) => {
-    const { message, ...fields } = entry as { message: string } & Record<string, unknown>;
-    // We bound retries ourselves (and every delivery carries an id consumers dedupe on).
-    if (message.startsWith("Limiting retries for the idempotent producer")) return;
-    log.warn(`kafkajs ${label.toLowerCase()}: ${message}`, { namespace, ...fields });
-  };
-}
+export { classifyKafka };
 
 export class KafkaPublisher implements Publisher {
   #kafka: Kafka;
@@ -99,28 +38,8 @@ export class KafkaPublisher implements Publisher {
   #key: KeyFn | null;
 
   constructor(readonly config: KafkaConfig, readonly ctx: PublisherContext) {
-    const t = config.timeout_ms;
     this.#key = config.key ? compileKey(config.key) : null;
-    this.#kafka = new Kafka({
-      clientId: config.client_id,
-      brokers: config.brokers,
-      ssl: config.ssl,
-      sasl: config.sasl
-        ? {
-          mechanism: config.sasl.mechanism,
-          username: config.sasl.username,
-          password: config.sasl.password,
-        } as never
-        : undefined,
-      connectionTimeout: Math.min(t, 3_000),
-      authenticationTimeout: Math.min(t, 3_000),
-      requestTimeout: t,
-      enforceRequestTimeout: true,
-      retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1_000 },
-      logLevel: logLevel.WARN,
-      logCreator: logCreator(ctx.log),
-      socketFactory: guardedSocketFactory(ctx),
-    });
+    this.#kafka = createKafka(config, { log: ctx.log, outbound: ctx });
   }
 
   healthy(): boolean {
@@ -229,15 +148,7 @@ export class KafkaPublisher implements Publisher {
 
   async #open(): Promise<Producer> {
     this.#reconnect.check();
-    try {
-      // The sockets dial checked addresses anyway; checking the seeds first turns a refused
-      // host into one clear permanent error instead of kafkajs's retried connection errors.
-      for (const b of this.config.brokers) {
-        await this.ctx.checkHost(hostOf(b), Number(b.slice(b.lastIndexOf(":") + 1)));
-      }
-    } catch (e) {
-      throw new PublishError(`kafka: broker host refused: ${errorMessage(e)}`, true);
-    }
+    await checkSeeds(this.config, { log: this.ctx.log, outbound: this.ctx });
     const producer = this.#kafka.producer({
       idempotent: this.config.idempotent,
       maxInFlightRequests: this.config.idempotent ? 1 : 5,

@@ -17,7 +17,6 @@
  *   publish, after a backoff pause.
  */
 import { Buffer } from "node:buffer";
-import { connect } from "amqplib";
 import type { ChannelModel, ConfirmChannel, Message, Options } from "amqplib";
 import type {
   Outgoing,
@@ -36,36 +35,9 @@ import {
   toResult,
 } from "../errors.ts";
 import { parseRabbitmqConfig, type RabbitmqConfig, rabbitmqConfigSchema } from "./config.ts";
-import { isForbiddenAddressError } from "../../../core/net/forbidden_address_error.ts";
+import { classifyRabbitmq, declareTopology, openRabbitmq } from "./connection.ts";
 
-/** Permanent when the broker's reply code or text says the config/target is wrong. */
-export function classifyRabbitmq(e: unknown): boolean {
-  if (e instanceof PublishError) return e.permanent;
-  if (isForbiddenAddressError(e)) return true;
-  if (e instanceof RangeError) return true; // headers table too large to encode
-  const code = (e as { code?: unknown } | null)?.code;
-  if (code === 404 || code === 403 || code === 406 || code === 312) return true;
-  const msg = errorMessage(e);
-  return /\b(NOT[-_]FOUND|ACCESS[-_]REFUSED|PRECONDITION[-_]FAILED|NO[-_]ROUTE)\b/.test(msg) ||
-    /\b(403|404|406)\b \(/.test(msg);
-}
-
-/** The URL with the password hidden, for messages and logs. */
-function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = "***";
-    return u.toString();
-  } catch {
-    return "amqp URL";
-  }
-}
-
-function withHeartbeat(url: string): string {
-  const u = new URL(url);
-  if (!u.searchParams.has("heartbeat")) u.searchParams.set("heartbeat", "15");
-  return u.toString();
-}
+export { classifyRabbitmq };
 
 export class RabbitmqPublisher implements Publisher {
   #conn: ChannelModel | null = null;
@@ -127,22 +99,10 @@ export class RabbitmqPublisher implements Publisher {
     const timeout = this.config.timeout_ms;
     try {
       if (!this.#conn) {
-        const url = new URL(this.config.url);
-        const port = Number(url.port) || (url.protocol === "amqps:" ? 5671 : 5672);
-        // amqplib hands these to net/tls.connect: the socket dials only checked addresses
-        // (an IP literal is dialled without a lookup, so it is decided here).
-        const refused = this.ctx.refuseLiteral(url.hostname.replace(/^\[|\]$/g, ""), port);
-        if (refused) throw new PublishError(`rabbitmq: ${refused.message}`, true);
-        const socketOptions = { timeout, lookup: this.ctx.lookup(port) };
-        const conn = await bounded(
-          connect(withHeartbeat(this.config.url), socketOptions),
-          timeout,
-          undefined,
-          `rabbitmq connect to ${redact(this.config.url)}`,
-          (late) => void late.close().catch(() => {}),
-        );
-        conn.on("error", (e: Error) => {
-          this.ctx.log.warn("rabbitmq connection error", { error: e.message });
+        const conn = await openRabbitmq(this.config.url, {
+          timeoutMs: timeout,
+          outbound: this.ctx,
+          log: this.ctx.log,
         });
         conn.on("close", (e?: Error) => {
           if (this.#conn !== conn) return;
@@ -152,9 +112,6 @@ export class RabbitmqPublisher implements Publisher {
             e ? `connection closed: ${e.message}` : "connection closed",
             false,
           );
-        });
-        conn.on("blocked", (reason: string) => {
-          this.ctx.log.warn("rabbitmq connection blocked by the broker", { reason });
         });
         this.#conn = conn;
       }
@@ -200,37 +157,14 @@ export class RabbitmqPublisher implements Publisher {
   async #declare(ch: ConfirmChannel): Promise<void> {
     const d = this.config.declare;
     if (!d) return;
-    const timeout = this.config.timeout_ms;
-    const { exchange, queue } = this.config;
-    if (exchange) {
-      await bounded(
-        ch.assertExchange(exchange, d.exchange_type, { durable: d.durable }),
-        timeout,
-        undefined,
-        `rabbitmq declare exchange ${exchange}`,
-      );
-    }
-    if (queue) {
-      const args: Record<string, unknown> = {};
-      if (d.queue_type === "quorum") args["x-queue-type"] = "quorum";
-      await bounded(
-        ch.assertQueue(queue, {
-          durable: d.queue_type === "quorum" ? true : d.durable,
-          arguments: args,
-        }),
-        timeout,
-        undefined,
-        `rabbitmq declare queue ${queue}`,
-      );
-      if (exchange) {
-        await bounded(
-          ch.bindQueue(queue, exchange, this.#target.routingKey),
-          timeout,
-          undefined,
-          `rabbitmq bind queue ${queue} to ${exchange}`,
-        );
-      }
-    }
+    await declareTopology(ch, {
+      exchange: this.config.exchange,
+      exchangeType: d.exchange_type,
+      queue: this.config.queue,
+      durable: d.durable,
+      queueType: d.queue_type,
+      routingKey: this.#target.routingKey,
+    }, this.config.timeout_ms);
   }
 
   #options(m: Outgoing): Options.Publish {

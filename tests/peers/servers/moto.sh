@@ -6,12 +6,13 @@
 set -euo pipefail
 PEER_NAME=moto
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+NAME=$(peer_name moto)
 
 MOTO_VERSION=${MOTO_VERSION:-5.2.5}
 HOST=127.0.0.1
 PORT=${MOTO_PORT:-4566}
 URL="http://$HOST:$PORT"
-DIR="$RUN_DIR/moto"
+DIR="$RUN_DIR/$NAME"
 CACHE=${EVENT_ROUTER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/event-router}
 VENV="$CACHE/moto-venv-$MOTO_VERSION"
 
@@ -23,7 +24,7 @@ answers() {
 }
 
 env_out() {
-  write_env moto "AWS_ENDPOINT_URL=$URL" "SQS_ENDPOINT=$URL" "SNS_ENDPOINT=$URL" \
+  write_env "$NAME" "AWS_ENDPOINT_URL=$URL" "SQS_ENDPOINT=$URL" "SNS_ENDPOINT=$URL" \
     "AWS_REGION=us-east-1" "AWS_ACCESS_KEY_ID=test" "AWS_SECRET_ACCESS_KEY=test"
 }
 
@@ -55,19 +56,19 @@ do_start() {
   fi
   install_moto
   mkdir -p "$DIR"
-  if pid=$(pid_of moto); then
+  if pid=$(pid_of "$NAME"); then
     die "recorded pid $pid is alive but $URL does not answer; run $0 stop"
   fi
   spawn "$DIR/moto.log" "$VENV/bin/moto_server" -H "$HOST" -p "$PORT" >"$DIR/pid"
   if ! wait_until 60 "moto on $URL" answers; then
     log_tail "$DIR/moto.log"
-    stop_recorded moto 5
+    stop_recorded "$NAME" 5
     die "moto did not start"
   fi
   log "up on $URL (pid $(cat "$DIR/pid"))"
   env_out
 }
 
-do_stop() { stop_recorded moto 10; }
+do_stop() { stop_recorded "$NAME" 10; }
 
 server_main "$@"

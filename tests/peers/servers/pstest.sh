@@ -7,13 +7,14 @@
 set -euo pipefail
 PEER_NAME=pstest
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+NAME=$(peer_name pstest)
 
 HOST=127.0.0.1
 PORT=${PSTEST_PORT:-8085}
 ADDR="$HOST:$PORT"
 PROJECT=test-project
 SRC="$PEERS_DIR/pstest"
-DIR="$RUN_DIR/pstest"
+DIR="$RUN_DIR/$NAME"
 CACHE=${EVENT_ROUTER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/event-router}/pstest
 HASH=$(cat "$SRC/main.go" "$SRC/go.mod" "$SRC/go.sum" | sha256sum | cut -c1-16)
 BIN="$CACHE/pstest-$HASH"
@@ -36,7 +37,7 @@ build() {
 # A real gRPC ListTopics call (the binary's -probe mode), not just an open port.
 answers() { "$BIN" -probe "$ADDR" -project "$PROJECT" 2>/dev/null; }
 
-env_out() { write_env pstest "PUBSUB_EMULATOR_HOST=$ADDR" "PUBSUB_PROJECT_ID=$PROJECT"; }
+env_out() { write_env "$NAME" "PUBSUB_EMULATOR_HOST=$ADDR" "PUBSUB_PROJECT_ID=$PROJECT"; }
 
 do_start() {
   build
@@ -46,19 +47,19 @@ do_start() {
     return 0
   fi
   mkdir -p "$DIR"
-  if pid=$(pid_of pstest); then
+  if pid=$(pid_of "$NAME"); then
     die "recorded pid $pid is alive but $ADDR does not answer; run $0 stop"
   fi
   spawn "$DIR/pstest.log" "$BIN" -addr "$ADDR" >"$DIR/pid"
   if ! wait_until 30 "pstest on $ADDR" answers; then
     log_tail "$DIR/pstest.log"
-    stop_recorded pstest 5
+    stop_recorded "$NAME" 5
     die "pstest did not start"
   fi
   log "up on $ADDR (pid $(cat "$DIR/pid"))"
   env_out
 }
 
-do_stop() { stop_recorded pstest 10; }
+do_stop() { stop_recorded "$NAME" 10; }
 
 server_main "$@"

@@ -1,0 +1,182 @@
+/**
+ * Kafka consumer (trigger type `kafka`) against a real Kafka (KRaft single node): the shared
+ * consumer suite on a 3-partition topic (shared server, and a private instance for the
+ * outage), producing with a kafkajs producer and reading the group's committed offsets with
+ * kafkajs's admin client; then several topics in one trigger and two members of one group
+ * sharing the partitions.
+ */
+import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
+import { Kafka, logLevel } from "kafkajs";
+import {
+  consumerSuite,
+  type ConsumerUnderTest,
+  type Produced,
+  produced,
+  run,
+  waitFor,
+} from "../../conformance/consumer_suite.ts";
+import { mustPeer, needs } from "../../helpers/peers.ts";
+import { privateInstance } from "../../helpers/broker_instances.ts";
+import { sourceHarness } from "../../helpers/source_harness.ts";
+import { kafkaSourceFactory } from "../../../adapters/sources/kafka/source.ts";
+
+const gate = needs("KAFKA_BROKERS");
+const uniq = () => `er-src-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+const client = (brokers: string[]) =>
+  new Kafka({ clientId: "er-src-test", brokers, logLevel: logLevel.NOTHING });
+
+async function withAdmin<T>(brokers: string[], fn: (a: ReturnType<Kafka["admin"]>) => Promise<T>) {
+  const admin = client(brokers).admin();
+  await admin.connect();
+  try {
+    return await fn(admin);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function produce(brokers: string[], topic: string, msgs: Produced[]) {
+  const producer = client(brokers).producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  try {
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: msgs.map((m) => ({
+        key: `k${m.seq % 7}`,
+        value: Buffer.from(m.body),
+        headers: { ...m.headers, "x-id": m.id },
+      })),
+    });
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/** Messages of `topics` the group has not committed past (its lag). */
+async function groupLag(brokers: string[], groupId: string, topics: string[]): Promise<number> {
+  return await withAdmin(brokers, async (admin) => {
+    let lag = 0;
+    const committed = await admin.fetchOffsets({ groupId, topics });
+    for (const topic of topics) {
+      const ends = await admin.fetchTopicOffsets(topic);
+      const mine = committed.find((t) => t.topic === topic)?.partitions ?? [];
+      for (const p of ends) {
+        const c = Number(mine.find((x) => x.partition === p.partition)?.offset ?? -1);
+        lag += Number(p.high) - (c < 0 ? Number(p.low) : c);
+      }
+    }
+    return lag;
+  });
+}
+
+async function topicTarget(brokers: string[], partitions = 3): Promise<ConsumerUnderTest> {
+  const topic = uniq(), group = `${topic}-g`;
+  await withAdmin(
+    brokers,
+    (a) => a.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true }),
+  );
+  return {
+    config: {
+      brokers,
+      topic,
+      group_id: group,
+      from_beginning: true,
+      session_timeout_ms: 6_000,
+      timeout_ms: 5_000,
+    },
+    produce: (msgs) => produce(brokers, topic, msgs),
+    unacked: () => groupLag(brokers, group, [topic]),
+    cleanup: () =>
+      withAdmin(brokers, (a) => a.deleteTopics({ topics: [topic], timeout: 5_000 })).catch(
+        () => {},
+      ),
+  };
+}
+
+const instance = { PEER_INSTANCE: "consumers-kafka", KAFKA_PORT: "19292" };
+const server = privateInstance("kafka.sh", instance);
+
+consumerSuite("kafka source", {
+  factory: kafkaSourceFactory,
+  ignore: gate.ignore,
+  reportsLag: true,
+  setup: () => topicTarget(mustPeer("KAFKA_BROKERS").split(",")),
+  metadata(e, m) {
+    assert.equal(e.headers["x-id"], m.id, "the message's own headers are kept");
+    assert.equal(e.headers["x-kafka-key"], `k${m.seq % 7}`);
+    assert.match(e.headers["x-kafka-partition"], /^[0-2]$/);
+    assert.match(e.headers["x-kafka-offset"], /^\d+$/);
+    assert.equal(
+      e.dedupKey?.endsWith(
+        `${e.headers["x-kafka-topic"]}/${e.headers["x-kafka-partition"]}/${
+          e.headers["x-kafka-offset"]
+        }`,
+      ),
+      true,
+    );
+  },
+  guardedConfig: (host, port) => ({ brokers: [`${host}:${port}`], topic: "t", group_id: "g" }),
+  async outage() {
+    await server("start");
+    const t = await topicTarget([`127.0.0.1:${instance.KAFKA_PORT}`], 1);
+    return {
+      ...t,
+      stop: () => server("stop"),
+      start: () => server("start"),
+      cleanup: async () => {
+        await t.cleanup();
+        await server("stop");
+      },
+    };
+  },
+});
+
+Deno.test({
+  name: "kafka source: one trigger reads several topics; two members of a group share the work",
+  ignore: gate.ignore,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const brokers = mustPeer("KAFKA_BROKERS").split(",");
+    const a = await topicTarget(brokers, 2), b = await topicTarget(brokers, 2);
+    const topics = [String(a.config.topic), String(b.config.topic)];
+    const group = uniq();
+    const h = await sourceHarness();
+    const config = {
+      brokers,
+      topics,
+      group_id: group,
+      from_beginning: true,
+      session_timeout_ms: 6_000,
+    };
+    // Two nodes running the same trigger: one dedup scope (same trigger id), one group.
+    const one = run(h, kafkaSourceFactory, config, { id: "trigger_kafka_shared" });
+    const two = run(h, kafkaSourceFactory, config, { id: "trigger_kafka_shared" });
+    try {
+      await a.produce(produced(20, "ta"));
+      await b.produce(produced(20, "tb", 20));
+      await waitFor(() => "40 events", async () => (await h.events()).length >= 40, 45_000);
+      const events = await h.events();
+      assert.equal(events.length, 40);
+      assert.deepEqual(
+        new Set(events.map((e) => e.headers["x-kafka-topic"])),
+        new Set(topics),
+        "both topics consumed",
+      );
+      assert.equal(new Set(events.map((e) => e.dedupKey)).size, 40);
+      assert.ok(one.emits + two.emits >= 2);
+      await waitFor(
+        () => "the group committed everything",
+        async () => (await groupLag(brokers, group, topics)) === 0,
+      );
+    } finally {
+      await one.stop();
+      await two.stop();
+      await h.close();
+      await a.cleanup();
+      await b.cleanup();
+    }
+  },
+});
