@@ -11,6 +11,7 @@ import { imapSourceFactory } from "./imap/source.ts";
 import { kafkaSourceFactory } from "./kafka/source.ts";
 import { pollingSourceFactory } from "./polling/source.ts";
 import { rabbitmqSourceFactory } from "./rabbitmq/source.ts";
+import { redisSourceFactory } from "./redis/source.ts";
 import { scheduleSourceFactory } from "./schedule/source.ts";
 
 export const SOURCES: Record<string, SourceFactory> = {
@@ -20,5 +21,6 @@ export const SOURCES: Record<string, SourceFactory> = {
   kafka: kafkaSourceFactory as SourceFactory,
   polling: pollingSourceFactory as SourceFactory,
   rabbitmq: rabbitmqSourceFactory as SourceFactory,
+  redis: redisSourceFactory as SourceFactory,
   schedule: scheduleSourceFactory as SourceFactory,
 };

@@ -1,19 +1,12 @@
 /** Destination config of type `redis` (Redis Streams, XADD). */
 import { z } from "zod";
 import { parseConfigWith } from "../errors.ts";
+import { oneEndpoint, redisConnectionShape } from "./connection.ts";
 
 const RESERVED = ["id", "event_id", "body", "headers"];
 
 export const redisConfigSchema = z.strictObject({
-  /** redis://[user:password@]host:port[/db], or rediss:// for TLS. */
-  url: z.string().regex(/^rediss?:\/\/[^/]/, "expected a redis:// or rediss:// URL").optional(),
-  /** host:port, as an alternative to `url`. */
-  address: z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:/]+):\d{1,5}$/, "expected host:port")
-    .optional(),
-  username: z.string().min(1).optional(),
-  password: z.string().optional(),
-  db: z.number().int().min(0).max(10_000).optional(),
-  tls: z.boolean().optional(),
+  ...redisConnectionShape,
   /** Stream key. */
   stream: z.string().min(1).max(1024),
   /** Cap the stream at about this many entries (XADD MAXLEN ~ n). */
@@ -34,10 +27,7 @@ export const redisConfigSchema = z.strictObject({
   }).optional(),
   /** Bound on connecting and on each batch, in ms. */
   timeout_ms: z.number().int().min(100).max(120_000).default(5_000),
-}).refine((c) => !!c.url !== !!c.address, {
-  message: "set exactly one of url or address",
-  path: ["url"],
-});
+}).superRefine(oneEndpoint);
 
 export type RedisConfig = z.output<typeof redisConfigSchema>;
 

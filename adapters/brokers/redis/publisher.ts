@@ -14,9 +14,7 @@
  *   errors, timeouts, OOM, LOADING, BUSY, READONLY (failover) -> retriable.
  */
 import { Buffer } from "node:buffer";
-import { isIP } from "node:net";
-import { Redis } from "ioredis";
-import type { RedisOptions } from "ioredis";
+import type { Redis } from "ioredis";
 import type {
   Outgoing,
   Publisher,
@@ -24,53 +22,17 @@ import type {
   PublisherFactory,
   PublishResult,
 } from "../../../core/ports.ts";
-import { bounded, errorMessage, failure, hostOf, PublishError, Reconnector } from "../errors.ts";
+import { bounded, errorMessage, failure, PublishError, Reconnector } from "../errors.ts";
 import { parseRedisConfig, type RedisConfig, redisConfigSchema } from "./config.ts";
-import { isForbiddenAddressError } from "../../../core/net/forbidden_address_error.ts";
+import { classifyRedis, openRedis } from "./connection.ts";
 
-const PERMANENT =
-  /^(WRONGPASS|NOAUTH|NOPERM|WRONGTYPE)\b|^ERR (AUTH|syntax|wrong number|invalid password|unknown command|Client sent AUTH)/i;
-
-export function classifyRedis(e: unknown): boolean {
-  if (e instanceof PublishError) return e.permanent;
-  return PERMANENT.test(errorMessage(e));
-}
-
-/** Where to connect, from `url` or `address`. */
-function endpoint(c: RedisConfig): { host: string; options: RedisOptions } {
-  const options: RedisOptions = {};
-  let host: string;
-  if (c.url) {
-    const u = new URL(c.url);
-    host = u.hostname.replace(/^\[|\]$/g, "");
-    options.host = host;
-    options.port = u.port ? Number(u.port) : 6379;
-    if (u.username) options.username = decodeURIComponent(u.username);
-    if (u.password) options.password = decodeURIComponent(u.password);
-    const db = u.pathname.replace(/^\//, "");
-    if (db) options.db = Number(db);
-    if (u.protocol === "rediss:") options.tls = {};
-  } else {
-    host = hostOf(c.address!);
-    options.host = host;
-    options.port = Number(c.address!.slice(c.address!.lastIndexOf(":") + 1));
-  }
-  if (c.username) options.username = c.username;
-  if (c.password !== undefined) options.password = c.password;
-  if (c.db !== undefined) options.db = c.db;
-  if (c.tls) options.tls = {};
-  return { host, options };
-}
+export { classifyRedis };
 
 export class RedisPublisher implements Publisher {
   #client: Redis | null = null;
   #opening: Promise<Redis> | null = null;
   #reconnect = new Reconnector("redis");
-  #endpoint: { host: string; options: RedisOptions };
-
-  constructor(readonly config: RedisConfig, readonly ctx: PublisherContext) {
-    this.#endpoint = endpoint(config);
-  }
+  constructor(readonly config: RedisConfig, readonly ctx: PublisherContext) {}
 
   healthy(): boolean {
     return this.#client?.status === "ready";
@@ -179,51 +141,18 @@ export class RedisPublisher implements Publisher {
 
   async #open(): Promise<Redis> {
     this.#reconnect.check();
-    // ioredis dials the host it is given and takes no lookup: give it the checked address,
-    // and the name as TLS servername so the certificate is still checked against it.
-    const { host, options } = this.#endpoint;
-    let dial: string;
     try {
-      [dial] = await this.ctx.resolve(host, options.port ?? 6379);
-    } catch (e) {
-      throw new PublishError(`redis: host refused: ${errorMessage(e)}`, isForbiddenAddressError(e));
-    }
-    const tls = options.tls
-      ? { ...(isIP(host) ? {} : { servername: host }), ...options.tls }
-      : undefined;
-    const t = this.config.timeout_ms;
-    const client = new Redis({
-      ...options,
-      host: dial,
-      ...(tls ? { tls } : {}),
-      lazyConnect: true,
-      connectTimeout: t,
-      commandTimeout: t,
-      maxRetriesPerRequest: 0,
-      enableOfflineQueue: false,
-      retryStrategy: () => null,
-      reconnectOnError: () => false,
-      autoResubscribe: false,
-      connectionName: "event-router",
-    });
-    // ioredis reports why a connection failed only as an "error" event; connect() itself
-    // rejects with "Connection is closed.". Keep the first cause for the message.
-    let cause: Error | null = null;
-    client.on("error", (e: Error) => {
-      cause ??= e;
-      this.ctx.log.debug("redis connection error", { error: e.message });
-    });
-    try {
-      await bounded(client.connect(), t, undefined, "redis connect");
+      const client = await openRedis(this.config, {
+        timeoutMs: this.config.timeout_ms,
+        outbound: this.ctx,
+        log: this.ctx.log,
+      });
       this.#client = client;
       this.#reconnect.succeeded();
       return client;
-    } catch (thrown) {
-      const e = cause ?? thrown;
-      client.disconnect();
-      const permanent = classifyRedis(e);
-      const msg = `redis: ${errorMessage(e)}`;
-      throw this.#reconnect.failed(msg, permanent);
+    } catch (e) {
+      const pe = e as PublishError;
+      throw this.#reconnect.failed(pe.message, pe.permanent);
     }
   }
 }
