@@ -13,6 +13,7 @@ import { pollingSourceFactory } from "./polling/source.ts";
 import { rabbitmqSourceFactory } from "./rabbitmq/source.ts";
 import { redisSourceFactory } from "./redis/source.ts";
 import { scheduleSourceFactory } from "./schedule/source.ts";
+import { sqsSourceFactory } from "./sqs/source.ts";
 
 export const SOURCES: Record<string, SourceFactory> = {
   caldav: caldavSourceFactory as SourceFactory,
@@ -23,4 +24,5 @@ export const SOURCES: Record<string, SourceFactory> = {
   rabbitmq: rabbitmqSourceFactory as SourceFactory,
   redis: redisSourceFactory as SourceFactory,
   schedule: scheduleSourceFactory as SourceFactory,
+  sqs: sqsSourceFactory as SourceFactory,
 };

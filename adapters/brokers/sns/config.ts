@@ -5,7 +5,7 @@
 import { z } from "zod";
 import {
   type AwsConnection,
-  awsConnectionShape,
+  awsPublisherShape,
   checkCredentialPair,
   parseWith,
 } from "../sqs/aws.ts";
@@ -14,7 +14,7 @@ const TOPIC_ARN = /^arn:aws[a-z-]*:sns:([a-z0-9-]+):\d{12}:[A-Za-z0-9_-]{1,256}(
 
 export const snsConfigSchema = z.object({
   topic_arn: z.string().regex(TOPIC_ARN, "must look like arn:aws:sns:us-east-1:123456789012:name"),
-  ...awsConnectionShape,
+  ...awsPublisherShape,
   /** FIFO topics: the group of messages that have no key (default "default"). */
   message_group_id: z.string().min(1).max(128).optional(),
   /** Standard topics: batch requests in flight at once (FIFO topics send one at a time). */

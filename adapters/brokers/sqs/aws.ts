@@ -9,7 +9,7 @@ import { isForbiddenAddressError } from "../../../core/net/forbidden_address_err
 import type { GuardedAgents } from "../../net/agents.ts";
 import { ConfigError, parseConfigWith } from "../errors.ts";
 
-/** Connection fields common to SQS and SNS destinations (snake_case, as in the seed README). */
+/** Connection fields of every AWS client here: SQS and SNS destinations, SQS triggers. */
 export const awsConnectionShape = {
   /** AWS region; inferred from queue_url / topic_arn when absent. */
   region: z.string().regex(/^[a-z0-9-]+$/, "must look like us-east-1").optional(),
@@ -20,6 +20,11 @@ export const awsConnectionShape = {
   session_token: z.string().min(1).optional(),
   /** Bound on one API call, including connecting (ms). */
   timeout_ms: z.number().int().min(100).max(120_000).default(10_000),
+};
+
+/** The connection fields plus what the SQS and SNS publishers add. */
+export const awsPublisherShape = {
+  ...awsConnectionShape,
   /** Upper bound on the bytes of one batch request (bodies + attributes). */
   max_batch_bytes: z.number().int().min(1024).max(1_048_576).default(262_144),
 };
@@ -31,7 +36,6 @@ export interface AwsConnection {
   secret_access_key?: string;
   session_token?: string;
   timeout_ms: number;
-  max_batch_bytes: number;
 }
 
 /** Runs a zod schema; throws a ConfigError naming every failing field (`sqs config: x: ...`). */
@@ -55,7 +59,12 @@ export function checkCredentialPair(c: AwsConnection, ctx: z.RefinementCtx): voi
  * and the guarded agents (adapters/net/agents.ts): every connection the SDK opens, to the
  * endpoint or to the host of `queue_url`, dials only an address the Outbound checked.
  */
-export function clientOptions(c: AwsConnection, region: string, agents: GuardedAgents) {
+export function clientOptions(
+  c: AwsConnection,
+  region: string,
+  agents: GuardedAgents,
+  requestTimeoutMs = c.timeout_ms,
+) {
   return {
     region,
     endpoint: c.endpoint,
@@ -70,7 +79,7 @@ export function clientOptions(c: AwsConnection, region: string, agents: GuardedA
     maxAttempts: 1,
     requestHandler: {
       connectionTimeout: Math.min(c.timeout_ms, 3_000),
-      requestTimeout: c.timeout_ms,
+      requestTimeout: requestTimeoutMs,
       httpAgent: agents.httpAgent,
       httpsAgent: agents.httpsAgent,
     },

@@ -23,6 +23,7 @@ import {
 
 /** The config fields the shared part reads (SqsConfig and SnsConfig both have them). */
 export interface AwsBatchConfig extends AwsConnection {
+  max_batch_bytes: number;
   concurrency: number;
   message_group_id?: string;
 }

@@ -4,16 +4,24 @@
  * "us-east-1", "access_key_id": "...", "secret_access_key": "..."}`.
  */
 import { z } from "zod";
-import { type AwsConnection, awsConnectionShape, checkCredentialPair, parseWith } from "./aws.ts";
+import { type AwsConnection, awsPublisherShape, checkCredentialPair, parseWith } from "./aws.ts";
+
+export const queueUrl = z.url({ protocol: /^https?$/, error: "must be the queue's http(s) URL" });
 
 export const sqsConfigSchema = z.object({
-  queue_url: z.url({ protocol: /^https?$/, error: "must be the queue's http(s) URL" }),
-  ...awsConnectionShape,
+  queue_url: queueUrl,
+  ...awsPublisherShape,
   /** FIFO queues: the group of messages that have no key (default "default"). */
   message_group_id: z.string().min(1).max(128).optional(),
   /** Standard queues: batch requests in flight at once (FIFO queues send one at a time). */
   concurrency: z.number().int().min(1).max(16).default(4),
-}).strict().superRefine((c, ctx) => {
+}).strict().superRefine(checkQueueConnection);
+
+/** Credentials come in pairs, and the region is given or inferable from the queue URL. */
+export function checkQueueConnection(
+  c: AwsConnection & { queue_url: string },
+  ctx: z.RefinementCtx,
+): void {
   checkCredentialPair(c, ctx);
   if (!c.region && !regionOfQueueUrl(c.queue_url)) {
     ctx.addIssue({
@@ -22,7 +30,7 @@ export const sqsConfigSchema = z.object({
       message: `required: cannot infer it from queue_url ${c.queue_url}`,
     });
   }
-});
+}
 
 export type SqsConfig = z.infer<typeof sqsConfigSchema> & AwsConnection;
 

@@ -8,6 +8,7 @@
 export class MessageBuffer<T> {
   #items: T[] = [];
   #wake: (() => void) | null = null;
+  #room: (() => void)[] = [];
   #failure: Error | null = null;
 
   get size(): number {
@@ -23,6 +24,7 @@ export class MessageBuffer<T> {
   fail(e: Error): void {
     this.#failure ??= e;
     this.#notify();
+    this.#freed();
   }
 
   /**
@@ -43,12 +45,39 @@ export class MessageBuffer<T> {
     }
     if (this.#failure) throw this.#failure;
     if (signal.aborted) return [];
-    return this.#items.splice(0, max);
+    const taken = this.#items.splice(0, max);
+    this.#freed();
+    return taken;
+  }
+
+  /**
+   * Resolves once fewer than `n` messages wait (or on abort/failure): pull-style producers
+   * (SQS receivers) wait here, so a stalled commit stops them from fetching more.
+   */
+  async whenBelow(n: number, signal: AbortSignal): Promise<void> {
+    while (this.#items.length >= n && !this.#failure && !signal.aborted) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          signal.removeEventListener("abort", done);
+          resolve();
+        };
+        this.#room.push(done);
+        signal.addEventListener("abort", done, { once: true });
+      });
+    }
   }
 
   /** Everything not taken yet (to hand back to the broker when stopping). */
   drain(): T[] {
-    return this.#items.splice(0);
+    const all = this.#items.splice(0);
+    this.#freed();
+    return all;
+  }
+
+  #freed() {
+    const waiting = this.#room;
+    this.#room = [];
+    for (const w of waiting) w();
   }
 
   #notify() {

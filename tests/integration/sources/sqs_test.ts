@@ -1,0 +1,231 @@
+/**
+ * SQS consumer (trigger type `sqs`) against moto's server: the shared consumer suite (shared
+ * server, and a private moto for the outage, whose queue is created again after the restart),
+ * producing with the SDK's SendMessageBatch and counting with GetQueueAttributes; then a FIFO
+ * queue's group and sequence headers, and a binary body sent by the router's own SQS
+ * destination arriving byte for byte.
+ */
+import assert from "node:assert/strict";
+import {
+  CreateQueueCommand,
+  DeleteQueueCommand,
+  GetQueueAttributesCommand,
+  SendMessageBatchCommand,
+  SQSClient,
+} from "@aws-sdk/client-sqs";
+import {
+  consumerSuite,
+  type ConsumerUnderTest,
+  type Produced,
+  produced,
+  run,
+  waitFor,
+} from "../../conformance/consumer_suite.ts";
+import { mustPeer, needs } from "../../helpers/peers.ts";
+import { privateInstance } from "../../helpers/broker_instances.ts";
+import { sourceHarness } from "../../helpers/source_harness.ts";
+import { testContext } from "../../helpers/publisher_context.ts";
+import { sqsSourceFactory } from "../../../adapters/sources/sqs/source.ts";
+import { sqsPublisherFactory } from "../../../adapters/brokers/sqs/publisher.ts";
+
+const gate = needs("SQS_ENDPOINT");
+const dec = new TextDecoder();
+
+function creds(endpoint: string) {
+  return {
+    endpoint,
+    region: mustPeer("AWS_REGION"),
+    access_key_id: mustPeer("AWS_ACCESS_KEY_ID"),
+    secret_access_key: mustPeer("AWS_SECRET_ACCESS_KEY"),
+  };
+}
+
+function admin(endpoint: string): SQSClient {
+  const a = creds(endpoint);
+  return new SQSClient({
+    endpoint,
+    region: a.region,
+    credentials: { accessKeyId: a.access_key_id, secretAccessKey: a.secret_access_key },
+  });
+}
+
+async function send(sqs: SQSClient, url: string, msgs: Produced[], fifo = false) {
+  for (let i = 0; i < msgs.length; i += 10) {
+    const out = await sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: url,
+        Entries: msgs.slice(i, i + 10).map((m) => ({
+          Id: `e${m.seq}`,
+          MessageBody: dec.decode(m.body),
+          MessageAttributes: {
+            "x-seq": { DataType: "Number", StringValue: String(m.seq) },
+            "x-id": { DataType: "String", StringValue: m.id },
+          },
+          ...(fifo ? { MessageGroupId: `g${m.seq % 2}`, MessageDeduplicationId: m.id } : {}),
+        })),
+      }),
+    );
+    assert.equal(out.Failed?.length ?? 0, 0, JSON.stringify(out.Failed));
+  }
+}
+
+async function queueTarget(endpoint: string, name = `er-src-${crypto.randomUUID().slice(0, 8)}`) {
+  const sqs = admin(endpoint);
+  const fifo = name.endsWith(".fifo");
+  const create = () =>
+    sqs.send(
+      new CreateQueueCommand({
+        QueueName: name,
+        Attributes: fifo ? { FifoQueue: "true" } : {},
+      }),
+    );
+  const url = (await create()).QueueUrl!;
+  const target: ConsumerUnderTest & { recreate(): Promise<void> } = {
+    // A short visibility timeout: messages a stopped receive left hidden come back soon.
+    config: {
+      queue_url: url,
+      ...creds(endpoint),
+      wait_seconds: 1,
+      visibility_timeout: 5,
+      receivers: 2,
+      timeout_ms: 3_000,
+    },
+    produce: (msgs) => send(sqs, url, msgs, fifo),
+    async unacked() {
+      const out = await sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: url,
+          AttributeNames: [
+            "ApproximateNumberOfMessages",
+            "ApproximateNumberOfMessagesNotVisible",
+            "ApproximateNumberOfMessagesDelayed",
+          ],
+        }),
+      );
+      const a = out.Attributes ?? {};
+      return Number(a.ApproximateNumberOfMessages) +
+        Number(a.ApproximateNumberOfMessagesNotVisible) +
+        Number(a.ApproximateNumberOfMessagesDelayed);
+    },
+    async recreate() {
+      assert.equal((await create()).QueueUrl, url, "the same queue URL after the restart");
+    },
+    async cleanup() {
+      await sqs.send(new DeleteQueueCommand({ QueueUrl: url })).catch(() => {});
+      sqs.destroy();
+    },
+  };
+  return target;
+}
+
+const instance = { PEER_INSTANCE: "consumers-moto", MOTO_PORT: "4576" };
+const server = privateInstance("moto.sh", instance);
+
+consumerSuite("sqs source", {
+  factory: sqsSourceFactory,
+  ignore: gate.ignore,
+  reportsLag: true,
+  setup: () => queueTarget(mustPeer("SQS_ENDPOINT")),
+  metadata(e, m) {
+    assert.equal(e.headers["x-id"], m.id, "message attributes are headers");
+    assert.match(e.headers["x-sqs-message-id"], /\S/);
+    assert.equal(e.dedupKey?.endsWith(e.headers["x-sqs-message-id"]), true);
+    assert.match(e.headers["x-sqs-receive-count"], /^\d+$/);
+    assert.match(e.headers["x-sqs-sent-timestamp"], /^\d+$/);
+  },
+  guardedConfig: (host, port) => ({
+    queue_url: `http://${host}:${port}/123456789012/q`,
+    region: "us-east-1",
+    access_key_id: "test",
+    secret_access_key: "test",
+    timeout_ms: 2_000,
+  }),
+  async outage() {
+    await server("start");
+    const t = await queueTarget(`http://127.0.0.1:${instance.MOTO_PORT}`);
+    return {
+      ...t,
+      stop: () => server("stop"),
+      start: () => server("start"),
+      cleanup: async () => {
+        await t.cleanup();
+        await server("stop");
+      },
+    };
+  },
+});
+
+const loose = { sanitizeOps: false, sanitizeResources: false };
+
+Deno.test({
+  name: "sqs source: a FIFO queue's group and sequence number travel as headers",
+  ignore: gate.ignore,
+  ...loose,
+  async fn() {
+    const t = await queueTarget(
+      mustPeer("SQS_ENDPOINT"),
+      `er-src-${crypto.randomUUID().slice(0, 8)}.fifo`,
+    );
+    const h = await sourceHarness();
+    const committed: number[] = [];
+    const r = run(h, sqsSourceFactory, t.config, {
+      beforeCommit: (events) => committed.push(...events.map((e) => Number(e.headers?.["x-seq"]))),
+    });
+    try {
+      await t.produce(produced(6, "fifo"));
+      await waitFor(() => "6 events", async () => (await h.events()).length >= 6);
+      const events = await h.events();
+      assert.deepEqual(
+        new Set(events.map((e) => e.headers["x-sqs-group-id"])),
+        new Set(["g0", "g1"]),
+      );
+      assert.ok(events.every((e) => /^\d+$/.test(e.headers["x-sqs-sequence-number"] ?? "")));
+      // Within a group, committed in the order they were sent in.
+      for (const g of [0, 1]) {
+        const seqs = committed.filter((s) => s % 2 === g);
+        assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b), `group g${g} in order`);
+      }
+    } finally {
+      await r.stop();
+      await h.close();
+      await t.cleanup();
+    }
+  },
+});
+
+Deno.test({
+  name: "sqs source: a binary body sent by the router's SQS destination arrives byte for byte",
+  ignore: gate.ignore,
+  ...loose,
+  async fn() {
+    const t = await queueTarget(mustPeer("SQS_ENDPOINT"));
+    const { wait_seconds: _w, visibility_timeout: _v, receivers: _r, ...dest } = t.config;
+    const publisher = sqsPublisherFactory.create(
+      sqsPublisherFactory.parseConfig(dest),
+      testContext(),
+    );
+    const body = new Uint8Array([0, 1, 2, 0xff, 0xfe, 10, 13]);
+    const h = await sourceHarness();
+    const r = run(h, sqsSourceFactory, t.config);
+    try {
+      const [res] = await publisher.publish([{
+        id: "dlv_bin",
+        eventId: "evt_bin",
+        body,
+        headers: { "x-kind": "binary" },
+        attempt: 1,
+      }], new AbortController().signal);
+      assert.deepEqual(res, { ok: true });
+      await waitFor(() => "1 event", async () => (await h.events()).length >= 1);
+      const [e] = await h.events();
+      assert.deepEqual(new Uint8Array(e.body), body);
+      assert.equal(e.headers["x-kind"], "binary");
+      assert.equal(e.headers["delivery_id"], "dlv_bin");
+    } finally {
+      await publisher.close();
+      await r.stop();
+      await h.close();
+      await t.cleanup();
+    }
+  },
+});
