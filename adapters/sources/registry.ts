@@ -10,6 +10,7 @@ import { carddavSourceFactory } from "./carddav/source.ts";
 import { imapSourceFactory } from "./imap/source.ts";
 import { kafkaSourceFactory } from "./kafka/source.ts";
 import { pollingSourceFactory } from "./polling/source.ts";
+import { pubsubSourceFactory } from "./pubsub/source.ts";
 import { rabbitmqSourceFactory } from "./rabbitmq/source.ts";
 import { redisSourceFactory } from "./redis/source.ts";
 import { scheduleSourceFactory } from "./schedule/source.ts";
@@ -21,6 +22,7 @@ export const SOURCES: Record<string, SourceFactory> = {
   imap: imapSourceFactory as SourceFactory,
   kafka: kafkaSourceFactory as SourceFactory,
   polling: pollingSourceFactory as SourceFactory,
+  pubsub: pubsubSourceFactory as SourceFactory,
   rabbitmq: rabbitmqSourceFactory as SourceFactory,
   redis: redisSourceFactory as SourceFactory,
   schedule: scheduleSourceFactory as SourceFactory,

@@ -391,9 +391,10 @@ export function consumerSuite(name: string, opts: ConsumerSuiteOptions): void {
         await t.start();
         await t.recreate?.();
         await t.produce(msgs.slice(n / 2));
+        let seen = 0;
         await waitFor(
-          () => `${n} events after the outage`,
-          async () => (await eventCount(h)) >= n,
+          () => `${n} events after the outage (${seen}; ${JSON.stringify(r!.status())})`,
+          async () => (seen = await eventCount(h)) >= n,
           60_000,
         );
         await sleep(300);

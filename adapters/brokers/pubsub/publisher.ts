@@ -15,7 +15,7 @@
  *   (UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, INTERNAL, ...) retriable.
  */
 import { Buffer } from "node:buffer";
-import { type ClientConfig, PubSub, type Topic } from "@google-cloud/pubsub";
+import type { PubSub, Topic } from "@google-cloud/pubsub";
 import type {
   Outgoing,
   Publisher,
@@ -23,19 +23,9 @@ import type {
   PublisherFactory,
   PublishResult,
 } from "../../../core/ports.ts";
+import { PERMANENT_CODES, pubsubClient, requirePubsubCredentials } from "./client.ts";
 import { parsePubsubConfig, type PubsubConfig, pubsubConfigSchema } from "./config.ts";
-import { ConfigError } from "../errors.ts";
 
-const PERMANENT_CODES = new Map([
-  [3, "INVALID_ARGUMENT"],
-  [5, "NOT_FOUND"],
-  [6, "ALREADY_EXISTS"],
-  [7, "PERMISSION_DENIED"],
-  [9, "FAILED_PRECONDITION"],
-  [11, "OUT_OF_RANGE"],
-  [12, "UNIMPLEMENTED"],
-  [16, "UNAUTHENTICATED"],
-]);
 const RESOURCE_EXHAUSTED = 8;
 const utf8 = new TextEncoder();
 
@@ -56,24 +46,7 @@ export class PubsubPublisher implements Publisher {
     if (this.#client) return;
     signal.throwIfAborted();
     const c = this.#config;
-    const options: ClientConfig = {
-      projectId: c.project_id,
-      // The default universe, stated, keeps google-auth from probing the GCE metadata server.
-      universeDomain: "googleapis.com",
-    };
-    if (c.emulator_host) {
-      // gRPC resolves names by itself and takes no lookup: hand it the checked address.
-      const colon = c.emulator_host.lastIndexOf(":");
-      const host = c.emulator_host.slice(0, colon).replace(/^\[|\]$/g, "");
-      const port = Number(c.emulator_host.slice(colon + 1));
-      const [ip] = await this.#ctx.resolve(host, port, signal);
-      const apiEndpoint = `${ip.includes(":") ? `[${ip}]` : ip}:${port}`;
-      Object.assign(options, { apiEndpoint, emulatorMode: true });
-    } else {
-      Object.assign(options, { apiEndpoint: "pubsub.googleapis.com", emulatorMode: false });
-      if (c.credentials) options.credentials = c.credentials as ClientConfig["credentials"];
-    }
-    const client = new PubSub(options);
+    const client = await pubsubClient(c, this.#ctx, signal);
     this.#topic = client.topic(c.topic, {
       messageOrdering: c.ordering_key !== undefined && c.ordering_key !== false,
       batching: { maxMessages: 1000, maxBytes: 9 * 1024 * 1024, maxMilliseconds: 5 },
@@ -217,14 +190,5 @@ export const pubsubPublisherFactory: PublisherFactory<PubsubConfig> = {
  */
 export const tenantPubsubPublisherFactory: PublisherFactory<PubsubConfig> = {
   ...pubsubPublisherFactory,
-  parseConfig(config) {
-    const c = parsePubsubConfig(config);
-    if (!c.emulator_host && !c.credentials) {
-      throw new ConfigError(
-        "pubsub config: credentials: required (a service account key) for a destination not " +
-          "owned by an admin: the node's own Google credentials are not lent out",
-      );
-    }
-    return c;
-  },
+  parseConfig: (config) => requirePubsubCredentials(parsePubsubConfig(config), "destination"),
 };

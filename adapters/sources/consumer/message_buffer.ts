@@ -67,6 +67,11 @@ export class MessageBuffer<T> {
     }
   }
 
+  /** The messages waiting, without taking them (to extend their hold at the broker). */
+  peek(): readonly T[] {
+    return this.#items;
+  }
+
   /** Everything not taken yet (to hand back to the broker when stopping). */
   drain(): T[] {
     const all = this.#items.splice(0);

@@ -144,7 +144,7 @@ export class SqsSource implements Source {
         // Half the visibility timeout gone: hide the held messages for another full one.
         if (Date.now() - extendedAt < visibility * 500) return;
         extendedAt = Date.now();
-        await this.#visibility(client, held, visibility, stop);
+        await this.#visibility(client, [...held, ...buffer.peek()], visibility, stop);
       };
       while (!signal.aborted) {
         const batch = await buffer.take(cap, signal);
