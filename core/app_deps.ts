@@ -35,6 +35,8 @@ export interface AppDeps {
   triggers?: TriggerControl;
   /** Overrides for destinations owned by non-admin users (e.g. `file` confined to a folder). */
   tenantPublishers?: Record<string, PublisherFactory>;
+  /** Overrides for triggers owned by non-admin users (e.g. sqs/pubsub need own credentials). */
+  tenantSources?: Record<string, SourceFactory>;
   /** Node defaults filled into a destination or trigger config before validation and use
    * (e.g. the RABBITMQ_URL for a rabbitmq destination or trigger without `url`). */
   configDefaults?(
@@ -110,6 +112,7 @@ export type ConfigDeps = Pick<
   | "publishers"
   | "tenantPublishers"
   | "sources"
+  | "tenantSources"
   | "configDefaults"
   | "addressPolicy"
   | "clock"

@@ -10,11 +10,11 @@ import { carddavSourceFactory } from "./carddav/source.ts";
 import { imapSourceFactory } from "./imap/source.ts";
 import { kafkaSourceFactory } from "./kafka/source.ts";
 import { pollingSourceFactory } from "./polling/source.ts";
-import { pubsubSourceFactory } from "./pubsub/source.ts";
+import { pubsubSourceFactory, tenantPubsubSourceFactory } from "./pubsub/source.ts";
 import { rabbitmqSourceFactory } from "./rabbitmq/source.ts";
 import { redisSourceFactory } from "./redis/source.ts";
 import { scheduleSourceFactory } from "./schedule/source.ts";
-import { sqsSourceFactory } from "./sqs/source.ts";
+import { sqsSourceFactory, tenantSqsSourceFactory } from "./sqs/source.ts";
 
 export const SOURCES: Record<string, SourceFactory> = {
   caldav: caldavSourceFactory as SourceFactory,
@@ -27,4 +27,13 @@ export const SOURCES: Record<string, SourceFactory> = {
   redis: redisSourceFactory as SourceFactory,
   schedule: scheduleSourceFactory as SourceFactory,
   sqs: sqsSourceFactory as SourceFactory,
+};
+
+/**
+ * What differs for triggers not owned by an admin (as for destinations): the cloud types must
+ * bring their own credentials instead of consuming with the node's.
+ */
+export const TENANT_SOURCES: Record<string, SourceFactory> = {
+  sqs: tenantSqsSourceFactory as SourceFactory,
+  pubsub: tenantPubsubSourceFactory as SourceFactory,
 };

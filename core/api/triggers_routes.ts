@@ -71,7 +71,9 @@ export async function prepareTrigger(
   stored?: Trigger,
   knownRoutes?: ReadonlySet<string>,
 ) {
-  const factory = deps.sources?.[b.type];
+  const ownerUser = await deps.store.getUser(owner);
+  const tenant = ownerUser?.role !== "admin";
+  const factory = (tenant ? deps.tenantSources?.[b.type] : undefined) ?? deps.sources?.[b.type];
   if (!factory) {
     const known = Object.keys(deps.sources ?? {}).sort().join(", ") || "none";
     throw new ApiError(
@@ -95,8 +97,7 @@ export async function prepareTrigger(
   } catch (e) {
     throw new ApiError(400, "invalid_body", describeConfigError(e));
   }
-  const ownerUser = await deps.store.getUser(owner);
-  if (ownerUser?.role !== "admin") checkLiteralAddresses(deps, config, ["config"]);
+  if (tenant) checkLiteralAddresses(deps, config, ["config"]);
   return secrets.sealed;
 }
 

@@ -27,6 +27,8 @@ export interface TriggerRunnerDeps {
   store: Store;
   sealer: Sealer;
   sources: Record<string, SourceFactory>;
+  /** Overrides for triggers owned by non-admin users (own cloud credentials required). */
+  tenantSources?: Record<string, SourceFactory>;
   coordinator: Coordinator;
   /** The node's durable accept (group commit). */
   accept(events: Envelope[]): Promise<AcceptResult>;
@@ -93,7 +95,8 @@ export function createTriggerRunner(deps: TriggerRunnerDeps): TriggerRunner {
   const broken = new Map<string, number>();
 
   async function prepare(t: Trigger): Promise<{ factory: SourceFactory; config: unknown }> {
-    const factory = deps.sources[t.type];
+    const tenant = (await deps.store.getUser(t.owner))?.role !== "admin";
+    const factory = (tenant ? deps.tenantSources?.[t.type] : undefined) ?? deps.sources[t.type];
     if (!factory) throw new Error(`trigger type ${t.type} is not available on this node`);
     let config = await openSecrets(t.config, deps.sealer);
     config = deps.configDefaults?.(t.type, config, "trigger") ?? config;

@@ -10,7 +10,7 @@ import { type AddressPolicy, createAddressPolicy } from "../../core/net/policy.t
 import type { Settings } from "../../core/model/settings.ts";
 import { openSecrets } from "../../core/model/secret_fields.ts";
 import { PUBLISHERS, tenantPublishers } from "../../adapters/brokers/registry.ts";
-import { SOURCES } from "../../adapters/sources/registry.ts";
+import { SOURCES, TENANT_SOURCES } from "../../adapters/sources/registry.ts";
 import type { NodeConfig } from "./config.ts";
 
 export type BrokerDefaults = NonNullable<Settings["broker_defaults"]>;
@@ -73,6 +73,7 @@ export async function configDeps(
     publishers: PUBLISHERS,
     tenantPublishers: tenantPublishers({ filesRoot: `${cfg.dataDir}/files` }),
     sources: SOURCES,
+    tenantSources: TENANT_SOURCES,
     configDefaults: nodeConfigDefaults(cfg, () => brokers),
     addressPolicy: tenantAddressPolicy(cfg, settings),
     clock: { now: () => Date.now() },

@@ -24,7 +24,7 @@ import { resealStore } from "../../core/model/reseal.ts";
 import type { Store } from "../../core/store.ts";
 import { openStoreAsync } from "../../adapters/store/sqlite/store.ts";
 import { PUBLISHERS, tenantPublishers } from "../../adapters/brokers/registry.ts";
-import { SOURCES } from "../../adapters/sources/registry.ts";
+import { SOURCES, TENANT_SOURCES } from "../../adapters/sources/registry.ts";
 import { createTriggerRunner } from "../../core/sources/runner.ts";
 import { jobLease } from "../../core/sources/job_lease.ts";
 import { openCoordinator } from "./coordinator.ts";
@@ -223,6 +223,7 @@ export async function startNode(
     store,
     sealer,
     sources: SOURCES,
+    tenantSources: TENANT_SOURCES,
     coordinator,
     accept: (events) => committer.accept(events),
     outbound: (role) => context(role),
@@ -267,6 +268,7 @@ export async function startNode(
     tenantPublishers: tenantFactories,
     addressPolicy: livePolicy,
     sources: SOURCES,
+    tenantSources: TENANT_SOURCES,
     triggers,
     configDefaults,
     accept: (events) => committer.accept(events),

@@ -422,3 +422,41 @@ Deno.test("triggers: a tenant's config naming a forbidden host literally is refu
     await h.close();
   }
 });
+
+Deno.test("triggers: a tenant's sqs and pubsub triggers bring their own credentials; an admin's may use the node's", async () => {
+  const h = await harness();
+  try {
+    const { token } = await h.tenant("trig-cloud");
+    const route = await createRoute(h, token);
+    const sqs = {
+      name: "orders-queue",
+      type: "sqs",
+      route_id: route.id,
+      config: { queue_url: "https://sqs.us-east-1.amazonaws.com/123456789012/orders" },
+    };
+    const pubsub = {
+      name: "orders-sub",
+      type: "pubsub",
+      route_id: route.id,
+      config: { project_id: "acme-orders", subscription: "orders-sub" },
+    };
+    const post = (b: unknown, t = token) => h.call("POST", "/api/triggers", b, t);
+    await expectError(post(sqs), 400, "config.access_key_id");
+    await expectError(post(pubsub), 400, "config.credentials");
+    // With keys of their own, accepted (and sealed).
+    await expectJson(
+      post({
+        ...sqs,
+        active: false,
+        config: { ...sqs.config, access_key_id: "AKIAEXAMPLE", secret_access_key: "s3cret" },
+      }),
+      201,
+    );
+    const admin = await cheapAdmin(h, "cloud-root");
+    const adminRoute = await createRoute(h, admin.token);
+    await expectJson(post({ ...sqs, active: false, route_id: adminRoute.id }, admin.token), 201);
+    await expectJson(post({ ...pubsub, active: false, route_id: adminRoute.id }, admin.token), 201);
+  } finally {
+    await h.close();
+  }
+});

@@ -13,7 +13,7 @@ import type { Metrics } from "../../core/ports.ts";
 import type { Store } from "../../core/store.ts";
 import { openStore } from "../../adapters/store/sqlite/store.ts";
 import { PUBLISHERS } from "../../adapters/brokers/registry.ts";
-import { SOURCES } from "../../adapters/sources/registry.ts";
+import { SOURCES, TENANT_SOURCES } from "../../adapters/sources/registry.ts";
 import { storeCoordinator } from "../../adapters/coordination/store.ts";
 import { createTriggerRunner } from "../../core/sources/runner.ts";
 import { createPipelinePlanner } from "../../core/delivery/pipeline_planner.ts";
@@ -77,6 +77,7 @@ export async function harness(overrides: Partial<AppDeps> = {}): Promise<Harness
     store,
     sealer,
     sources: overrides.sources ?? SOURCES,
+    tenantSources: overrides.tenantSources ?? TENANT_SOURCES,
     coordinator: storeCoordinator(store),
     accept: (e) => committer.accept(e),
     outbound: () => openOutbound(),
@@ -104,6 +105,7 @@ export async function harness(overrides: Partial<AppDeps> = {}): Promise<Harness
     addressPolicy: createAddressPolicy({ allowPrivate: true }),
     publishers: PUBLISHERS,
     sources: SOURCES,
+    tenantSources: TENANT_SOURCES,
     triggers,
     accept: (e) => committer.accept(e),
     changed: () => {},

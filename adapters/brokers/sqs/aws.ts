@@ -4,7 +4,7 @@
  * retriable/permanent results. (SNS imports it from here; both speak the same AWS dialect.)
  */
 import { z } from "zod";
-import type { Outgoing, PublisherFactory, PublishResult } from "../../../core/ports.ts";
+import type { Outgoing, PublishResult } from "../../../core/ports.ts";
 import { isForbiddenAddressError } from "../../../core/net/forbidden_address_error.ts";
 import type { GuardedAgents } from "../../net/agents.ts";
 import { ConfigError, parseConfigWith } from "../errors.ts";
@@ -87,21 +87,21 @@ export function clientOptions(
 }
 
 /**
- * A factory for destinations of tenants: the same, but a config without access keys is
- * refused. Without keys the SDK would fall back to the node's own credentials (environment,
- * shared files, instance role), and a tenant must never publish as the node.
+ * A factory for destinations (or triggers, `what`) of tenants: the same, but a config without
+ * access keys is refused. Without keys the SDK would fall back to the node's own credentials
+ * (environment, shared files, instance role), and a tenant must never act as the node.
  */
-export function requireCredentials<C extends AwsConnection>(
-  factory: PublisherFactory<C>,
-): PublisherFactory<C> {
+export function requireCredentials<
+  F extends { type: string; parseConfig(config: unknown): AwsConnection },
+>(factory: F, what = "destination"): F {
   return {
     ...factory,
-    parseConfig(config) {
+    parseConfig(config: unknown) {
       const c = factory.parseConfig(config);
       if (!c.access_key_id || !c.secret_access_key) {
         throw new ConfigError(
           `${factory.type} config: access_key_id: required (with secret_access_key) for a ` +
-            "destination not owned by an admin: the node's own AWS credentials are not lent out",
+            `${what} not owned by an admin: the node's own AWS credentials are not lent out`,
         );
       }
       return c;

@@ -23,7 +23,11 @@ import { type PubSub, v1 } from "@google-cloud/pubsub";
 import type { Source, SourceContext, SourceEvent, SourceFactory } from "../../../core/ports.ts";
 import { isForbiddenAddressError } from "../../../core/net/forbidden_address_error.ts";
 import { bounded, errorMessage, PublishError } from "../../brokers/errors.ts";
-import { classifyPubsub, pubsubClient } from "../../brokers/pubsub/client.ts";
+import {
+  classifyPubsub,
+  pubsubClient,
+  requirePubsubCredentials,
+} from "../../brokers/pubsub/client.ts";
 import { commitBatch } from "../consumer/commit.ts";
 import { addHeaders } from "../consumer/headers.ts";
 import { MessageBuffer } from "../consumer/message_buffer.ts";
@@ -273,4 +277,10 @@ export const pubsubSourceFactory: SourceFactory<PubsubSourceConfig> = {
   schema: pubsubSourceSchema,
   parseConfig: parsePubsubSourceConfig,
   create: (config, ctx) => new PubsubSource(config, ctx),
+};
+
+/** For triggers not owned by an admin: a service account key required (not the node's ADC). */
+export const tenantPubsubSourceFactory: SourceFactory<PubsubSourceConfig> = {
+  ...pubsubSourceFactory,
+  parseConfig: (config) => requirePubsubCredentials(parsePubsubSourceConfig(config), "trigger"),
 };

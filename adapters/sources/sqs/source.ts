@@ -27,7 +27,12 @@ import {
 } from "@aws-sdk/client-sqs";
 import type { Source, SourceContext, SourceEvent, SourceFactory } from "../../../core/ports.ts";
 import { errorMessage, PublishError } from "../../brokers/errors.ts";
-import { boundedSignal, classifyAwsError, clientOptions } from "../../brokers/sqs/aws.ts";
+import {
+  boundedSignal,
+  classifyAwsError,
+  clientOptions,
+  requireCredentials,
+} from "../../brokers/sqs/aws.ts";
 import { guardedAgents } from "../../net/agents.ts";
 import { regionOfQueueUrl } from "../../brokers/sqs/config.ts";
 import { commitBatch } from "../consumer/commit.ts";
@@ -301,3 +306,6 @@ export const sqsSourceFactory: SourceFactory<SqsSourceConfig> = {
   parseConfig: parseSqsSourceConfig,
   create: (config, ctx) => new SqsSource(config, ctx),
 };
+
+/** For triggers not owned by an admin: access keys required (see requireCredentials). */
+export const tenantSqsSourceFactory = requireCredentials(sqsSourceFactory, "trigger");
