@@ -6,95 +6,15 @@
  * sharing the partitions.
  */
 import assert from "node:assert/strict";
-import { Buffer } from "node:buffer";
-import { Kafka, logLevel } from "kafkajs";
-import {
-  consumerSuite,
-  type ConsumerUnderTest,
-  type Produced,
-  produced,
-  run,
-  waitFor,
-} from "../../conformance/consumer_suite.ts";
+import { consumerSuite, produced, run, waitFor } from "../../conformance/consumer_suite.ts";
 import { mustPeer, needs } from "../../helpers/peers.ts";
 import { privateInstance } from "../../helpers/broker_instances.ts";
 import { sourceHarness } from "../../helpers/source_harness.ts";
+import { kafkaGroupLag, kafkaTarget } from "../../helpers/consumer_targets.ts";
 import { kafkaSourceFactory } from "../../../adapters/sources/kafka/source.ts";
 
 const gate = needs("KAFKA_BROKERS");
 const uniq = () => `er-src-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
-const client = (brokers: string[]) =>
-  new Kafka({ clientId: "er-src-test", brokers, logLevel: logLevel.NOTHING });
-
-async function withAdmin<T>(brokers: string[], fn: (a: ReturnType<Kafka["admin"]>) => Promise<T>) {
-  const admin = client(brokers).admin();
-  await admin.connect();
-  try {
-    return await fn(admin);
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-async function produce(brokers: string[], topic: string, msgs: Produced[]) {
-  const producer = client(brokers).producer({ allowAutoTopicCreation: false });
-  await producer.connect();
-  try {
-    await producer.send({
-      topic,
-      acks: -1,
-      messages: msgs.map((m) => ({
-        key: `k${m.seq % 7}`,
-        value: Buffer.from(m.body),
-        headers: { ...m.headers, "x-id": m.id },
-      })),
-    });
-  } finally {
-    await producer.disconnect();
-  }
-}
-
-/** Messages of `topics` the group has not committed past (its lag). */
-async function groupLag(brokers: string[], groupId: string, topics: string[]): Promise<number> {
-  return await withAdmin(brokers, async (admin) => {
-    let lag = 0;
-    const committed = await admin.fetchOffsets({ groupId, topics });
-    for (const topic of topics) {
-      const ends = await admin.fetchTopicOffsets(topic);
-      const mine = committed.find((t) => t.topic === topic)?.partitions ?? [];
-      for (const p of ends) {
-        const c = Number(mine.find((x) => x.partition === p.partition)?.offset ?? -1);
-        lag += Number(p.high) - (c < 0 ? Number(p.low) : c);
-      }
-    }
-    return lag;
-  });
-}
-
-async function topicTarget(brokers: string[], partitions = 3): Promise<ConsumerUnderTest> {
-  const topic = uniq(), group = `${topic}-g`;
-  await withAdmin(
-    brokers,
-    (a) => a.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true }),
-  );
-  return {
-    config: {
-      brokers,
-      topic,
-      group_id: group,
-      from_beginning: true,
-      session_timeout_ms: 6_000,
-      timeout_ms: 5_000,
-    },
-    produce: (msgs) => produce(brokers, topic, msgs),
-    unacked: () => groupLag(brokers, group, [topic]),
-    cleanup: () =>
-      withAdmin(brokers, (a) => a.deleteTopics({ topics: [topic], timeout: 5_000 })).catch(
-        () => {},
-      ),
-  };
-}
-
 const instance = { PEER_INSTANCE: "consumers-kafka", KAFKA_PORT: "19292" };
 const server = privateInstance("kafka.sh", instance);
 
@@ -102,7 +22,7 @@ consumerSuite("kafka source", {
   factory: kafkaSourceFactory,
   ignore: gate.ignore,
   reportsLag: true,
-  setup: () => topicTarget(mustPeer("KAFKA_BROKERS").split(",")),
+  setup: () => kafkaTarget(mustPeer("KAFKA_BROKERS").split(",")),
   metadata(e, m) {
     assert.equal(e.headers["x-id"], m.id, "the message's own headers are kept");
     assert.equal(e.headers["x-kafka-key"], `k${m.seq % 7}`);
@@ -120,7 +40,7 @@ consumerSuite("kafka source", {
   guardedConfig: (host, port) => ({ brokers: [`${host}:${port}`], topic: "t", group_id: "g" }),
   async outage() {
     await server("start");
-    const t = await topicTarget([`127.0.0.1:${instance.KAFKA_PORT}`], 1);
+    const t = await kafkaTarget([`127.0.0.1:${instance.KAFKA_PORT}`], 1);
     return {
       ...t,
       stop: () => server("stop"),
@@ -140,7 +60,7 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     const brokers = mustPeer("KAFKA_BROKERS").split(",");
-    const a = await topicTarget(brokers, 2), b = await topicTarget(brokers, 2);
+    const a = await kafkaTarget(brokers, 2), b = await kafkaTarget(brokers, 2);
     const topics = [String(a.config.topic), String(b.config.topic)];
     const group = uniq();
     const h = await sourceHarness();
@@ -169,7 +89,7 @@ Deno.test({
       assert.ok(one.emits + two.emits >= 2);
       await waitFor(
         () => "the group committed everything",
-        async () => (await groupLag(brokers, group, topics)) === 0,
+        async () => (await kafkaGroupLag(brokers, group, topics)) === 0,
       );
     } finally {
       await one.stop();

@@ -6,105 +6,14 @@
  * missing subscription.
  */
 import assert from "node:assert/strict";
-import { Buffer } from "node:buffer";
-import { PubSub, v1 } from "@google-cloud/pubsub";
-import {
-  consumerSuite,
-  type ConsumerUnderTest,
-  type Produced,
-  produced,
-  run,
-  waitFor,
-} from "../../conformance/consumer_suite.ts";
+import { consumerSuite, produced, run, waitFor } from "../../conformance/consumer_suite.ts";
 import { mustPeer, needs } from "../../helpers/peers.ts";
 import { privateInstance } from "../../helpers/broker_instances.ts";
 import { sourceHarness } from "../../helpers/source_harness.ts";
+import { pubsubTarget } from "../../helpers/consumer_targets.ts";
 import { pubsubSourceFactory } from "../../../adapters/sources/pubsub/source.ts";
 
 const gate = needs("PUBSUB_EMULATOR_HOST", "PUBSUB_PROJECT_ID");
-
-interface PubsubTarget extends ConsumerUnderTest {
-  recreate(): Promise<void>;
-}
-
-async function subscriptionTarget(host: string, ordered = false): Promise<PubsubTarget> {
-  const project = mustPeer("PUBSUB_PROJECT_ID");
-  const admin = new PubSub({
-    projectId: project,
-    apiEndpoint: host,
-    emulatorMode: true,
-    universeDomain: "googleapis.com",
-  });
-  const id = crypto.randomUUID().slice(0, 8);
-  const topicName = `er-src-${id}`, subName = `er-src-${id}-sub`;
-  const create = async () => {
-    const [topic] = await admin.createTopic(topicName);
-    await topic.createSubscription(subName, { enableMessageOrdering: ordered });
-  };
-  await create();
-  const topic = admin.topic(topicName, { messageOrdering: ordered });
-  const subPath = `projects/${project}/subscriptions/${subName}`;
-  const puller = () =>
-    new v1.SubscriberClient(admin.options as ConstructorParameters<typeof v1.SubscriberClient>[0]);
-  return {
-    config: { project_id: project, subscription: subName, emulator_host: host, timeout_ms: 3_000 },
-    async produce(msgs: Produced[]) {
-      await Promise.all(msgs.map((m) =>
-        topic.publishMessage({
-          data: Buffer.from(m.body),
-          attributes: { ...m.headers, "x-id": m.id },
-          orderingKey: ordered ? `k${m.seq % 2}` : undefined,
-        })
-      ));
-    },
-    // Pulls whatever is deliverable (the consumer is stopped, so nothing is leased), counts it
-    // and hands it straight back (ack deadline 0) so a later consumer still gets it.
-    async unacked() {
-      const client = puller();
-      const seen = new Set<string>();
-      const ackIds: string[] = [];
-      try {
-        for (let empty = 0; empty < 2;) {
-          const [resp] = await client.pull(
-            { subscription: subPath, maxMessages: 1000, returnImmediately: true },
-            { timeout: 5_000 },
-          );
-          const got = resp.receivedMessages ?? [];
-          if (got.length === 0) {
-            empty++;
-            await new Promise((r) => setTimeout(r, 200));
-            continue;
-          }
-          for (const r of got) seen.add(r.message!.messageId!);
-          ackIds.push(...got.map((r) => r.ackId!));
-        }
-        // Only now, or the next pull would get them again at once.
-        if (ackIds.length) {
-          await client.modifyAckDeadline({ subscription: subPath, ackIds, ackDeadlineSeconds: 0 });
-        }
-      } finally {
-        await client.close();
-      }
-      return seen.size;
-    },
-    async recreate() {
-      await create();
-      // pstest numbers message ids from m0 again after a restart, where Pub/Sub's are unique:
-      // spend the ids the first half had on a scratch topic, or the dedup key (the message
-      // id) would rightly call the second half duplicates.
-      const [scratch] = await admin.createTopic(`${topicName}-scratch`);
-      await Promise.all(
-        Array.from({ length: 200 }, () => scratch.publishMessage({ data: Buffer.from("x") })),
-      );
-      await scratch.delete();
-    },
-    async cleanup() {
-      await admin.subscription(subName).delete().catch(() => {});
-      await admin.topic(topicName).delete().catch(() => {});
-      await admin.close();
-    },
-  };
-}
 
 const instance = { PEER_INSTANCE: "consumers-pstest", PSTEST_PORT: "8095" };
 const server = privateInstance("pstest.sh", instance);
@@ -113,7 +22,7 @@ consumerSuite("pubsub source", {
   factory: pubsubSourceFactory,
   ignore: gate.ignore,
   reportsLag: false,
-  setup: () => subscriptionTarget(mustPeer("PUBSUB_EMULATOR_HOST")),
+  setup: () => pubsubTarget(mustPeer("PUBSUB_EMULATOR_HOST"), mustPeer("PUBSUB_PROJECT_ID")),
   metadata(e, m) {
     assert.equal(e.headers["x-id"], m.id, "attributes are headers");
     assert.match(e.headers["x-pubsub-message-id"], /\S/);
@@ -128,7 +37,10 @@ consumerSuite("pubsub source", {
   }),
   async outage() {
     await server("start");
-    const t = await subscriptionTarget(`127.0.0.1:${instance.PSTEST_PORT}`);
+    const t = await pubsubTarget(
+      `127.0.0.1:${instance.PSTEST_PORT}`,
+      mustPeer("PUBSUB_PROJECT_ID"),
+    );
     return {
       ...t,
       stop: () => server("stop"),
@@ -148,7 +60,11 @@ Deno.test({
   ignore: gate.ignore,
   ...loose,
   async fn() {
-    const t = await subscriptionTarget(mustPeer("PUBSUB_EMULATOR_HOST"), true);
+    const t = await pubsubTarget(
+      mustPeer("PUBSUB_EMULATOR_HOST"),
+      mustPeer("PUBSUB_PROJECT_ID"),
+      true,
+    );
     const h = await sourceHarness();
     const r = run(h, pubsubSourceFactory, t.config);
     try {

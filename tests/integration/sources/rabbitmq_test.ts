@@ -4,70 +4,16 @@
  * confirm channel; then a declared topic binding and a queue deleted under the consumer.
  */
 import assert from "node:assert/strict";
-import { Buffer } from "node:buffer";
-import { connect } from "amqplib";
-import type { ChannelModel } from "amqplib";
-import {
-  consumerSuite,
-  type ConsumerUnderTest,
-  type Produced,
-  produced,
-  run,
-  waitFor,
-} from "../../conformance/consumer_suite.ts";
+import { consumerSuite, produced, run, waitFor } from "../../conformance/consumer_suite.ts";
 import { mustPeer, needs } from "../../helpers/peers.ts";
 import { privateInstance } from "../../helpers/broker_instances.ts";
 import { sourceHarness } from "../../helpers/source_harness.ts";
+import { amqpPublish, rabbitmqTarget, withAmqp } from "../../helpers/consumer_targets.ts";
 import { rabbitmqSourceFactory } from "../../../adapters/sources/rabbitmq/source.ts";
 
 const gate = needs("RABBITMQ_URL");
 const uniq = () => `er-src-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 const dec = new TextDecoder();
-
-async function withConn<T>(url: string, fn: (conn: ChannelModel) => Promise<T>): Promise<T> {
-  const conn = await connect(url);
-  try {
-    return await fn(conn);
-  } finally {
-    await conn.close().catch(() => {});
-  }
-}
-
-async function publish(url: string, exchange: string, key: string, msgs: Produced[]) {
-  await withConn(url, async (conn) => {
-    const ch = await conn.createConfirmChannel();
-    for (const m of msgs) {
-      ch.publish(exchange, key, Buffer.from(m.body), {
-        persistent: true,
-        messageId: m.id,
-        contentType: "application/json",
-        headers: { "x-seq": m.seq },
-      });
-    }
-    await ch.waitForConfirms();
-  });
-}
-
-async function queueTarget(url: string): Promise<ConsumerUnderTest> {
-  const queue = uniq();
-  await withConn(url, async (conn) => {
-    const ch = await conn.createChannel();
-    await ch.assertQueue(queue, { durable: true });
-  });
-  return {
-    config: { url, queue, prefetch: 50, timeout_ms: 3_000 },
-    produce: (msgs) => publish(url, "", queue, msgs),
-    // With no consumer, unacknowledged messages are back in the queue as ready ones.
-    unacked: () =>
-      withConn(
-        url,
-        async (conn) => (await (await conn.createChannel()).checkQueue(queue)).messageCount,
-      ),
-    cleanup: () =>
-      withConn(url, async (conn) => void await (await conn.createChannel()).deleteQueue(queue))
-        .catch(() => {}),
-  };
-}
 
 const instance = { PEER_INSTANCE: "consumers-rabbitmq", RABBITMQ_PORT: "5702" };
 const server = privateInstance("rabbitmq.sh", instance);
@@ -76,7 +22,7 @@ consumerSuite("rabbitmq source", {
   factory: rabbitmqSourceFactory,
   ignore: gate.ignore,
   reportsLag: true,
-  setup: () => queueTarget(mustPeer("RABBITMQ_URL")),
+  setup: () => rabbitmqTarget(mustPeer("RABBITMQ_URL")),
   metadata(e, m) {
     assert.equal(e.headers["x-rabbitmq-message-id"], m.id);
     assert.equal(e.dedupKey?.endsWith(`msg:${m.id}`), true, "dedup key = message id");
@@ -88,7 +34,7 @@ consumerSuite("rabbitmq source", {
   async outage() {
     await server("start");
     const url = `amqp://guest:guest@127.0.0.1:${instance.RABBITMQ_PORT}/`;
-    const t = await queueTarget(url);
+    const t = await rabbitmqTarget(url);
     return {
       ...t,
       stop: () => server("stop"),
@@ -119,8 +65,8 @@ Deno.test({
     try {
       await waitFor(() => "connected", () => r.status().state === "connected");
       const [created, other] = produced(2, "decl");
-      await publish(url, exchange, "order.created", [created]);
-      await publish(url, exchange, "invoice.sent", [other]); // not bound: never arrives
+      await amqpPublish(url, exchange, "order.created", [created]);
+      await amqpPublish(url, exchange, "invoice.sent", [other]); // not bound: never arrives
       await waitFor(() => "one event", async () => (await h.events()).length >= 1);
       const [e] = await h.events();
       assert.equal(dec.decode(e.body), dec.decode(created.body));
@@ -132,7 +78,7 @@ Deno.test({
     } finally {
       await r.stop();
       await h.close();
-      await withConn(url, async (conn) => {
+      await withAmqp(url, async (conn) => {
         const ch = await conn.createChannel();
         await ch.deleteQueue(queue);
         await ch.deleteExchange(exchange);
@@ -148,7 +94,7 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     const url = mustPeer("RABBITMQ_URL");
-    const t = await queueTarget(url);
+    const t = await rabbitmqTarget(url);
     const h = await sourceHarness();
     const r = run(h, rabbitmqSourceFactory, t.config);
     try {
@@ -160,7 +106,7 @@ Deno.test({
           r.status().state === "error" && /NOT_FOUND|cancelled/.test(String(r.status().last_error)),
       );
       const queue = String(t.config.queue);
-      await withConn(url, async (conn) => {
+      await withAmqp(url, async (conn) => {
         await (await conn.createChannel()).assertQueue(queue, { durable: true });
       });
       await t.produce(produced(3, "back"));

@@ -6,67 +6,15 @@
  * consumers of one group sharing a stream.
  */
 import assert from "node:assert/strict";
-import { Buffer } from "node:buffer";
-import { Redis } from "ioredis";
-import {
-  consumerSuite,
-  type ConsumerUnderTest,
-  type Produced,
-  produced,
-  run,
-  waitFor,
-} from "../../conformance/consumer_suite.ts";
+import { consumerSuite, produced, run, waitFor } from "../../conformance/consumer_suite.ts";
 import { mustPeer, needs } from "../../helpers/peers.ts";
 import { privateInstance } from "../../helpers/broker_instances.ts";
 import { sourceHarness } from "../../helpers/source_harness.ts";
+import { redisTarget, withRedis } from "../../helpers/consumer_targets.ts";
 import { redisSourceFactory } from "../../../adapters/sources/redis/source.ts";
 
 const gate = needs("REDIS_URL");
-const uniq = () => `er-src-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 const dec = new TextDecoder();
-
-async function withRedis<T>(url: string, fn: (r: Redis) => Promise<T>): Promise<T> {
-  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  await r.connect();
-  try {
-    return await fn(r);
-  } finally {
-    r.disconnect();
-  }
-}
-
-async function xadd(url: string, stream: string, msgs: Produced[]) {
-  await withRedis(url, async (r) => {
-    const p = r.pipeline();
-    for (const m of msgs) {
-      p.xadd(stream, "*", "body", Buffer.from(m.body), "x-seq", String(m.seq), "x-id", m.id);
-    }
-    await p.exec();
-  });
-}
-
-/** Pending (delivered, not acked) plus lag (not yet delivered) of `group`. */
-async function unacked(url: string, stream: string, group: string): Promise<number> {
-  return await withRedis(url, async (r) => {
-    const rows = await r.call("XINFO", "GROUPS", stream) as unknown[][];
-    for (const row of rows) {
-      const info: Record<string, unknown> = {};
-      for (let i = 0; i + 1 < row.length; i += 2) info[String(row[i])] = row[i + 1];
-      if (info.name === group) return Number(info.pending) + Number(info.lag ?? 0);
-    }
-    return await r.xlen(stream); // no group yet: everything is waiting
-  });
-}
-
-function streamTarget(url: string, extra: Record<string, unknown> = {}): ConsumerUnderTest {
-  const stream = uniq(), group = `${stream}-g`;
-  return {
-    config: { url, stream, group, start_id: "0", block_ms: 500, timeout_ms: 2_000, ...extra },
-    produce: (msgs) => xadd(url, stream, msgs),
-    unacked: () => unacked(url, stream, group),
-    cleanup: () => withRedis(url, async (r) => void await r.del(stream)).catch(() => {}),
-  };
-}
 
 const instance = { PEER_INSTANCE: "consumers-redis", REDIS_PORT: "6403" };
 const server = privateInstance("redis.sh", instance);
@@ -75,7 +23,7 @@ consumerSuite("redis source", {
   factory: redisSourceFactory,
   ignore: gate.ignore,
   reportsLag: true,
-  setup: () => Promise.resolve(streamTarget(mustPeer("REDIS_URL"))),
+  setup: () => Promise.resolve(redisTarget(mustPeer("REDIS_URL"))),
   metadata(e, m) {
     assert.equal(e.headers["x-id"], m.id, "the entry's other fields are headers");
     assert.match(e.headers["x-redis-id"], /^\d+-\d+$/);
@@ -87,7 +35,7 @@ consumerSuite("redis source", {
     await server("start");
     const url = `redis://127.0.0.1:${instance.REDIS_PORT}`;
     // "$": only the group's loss (the instance keeps nothing) can make it read from "0".
-    const t = streamTarget(url, { start_id: "$" });
+    const t = redisTarget(url, { start_id: "$" });
     await withRedis(
       url,
       (r) =>
@@ -120,7 +68,7 @@ Deno.test({
   ...loose,
   async fn() {
     const url = mustPeer("REDIS_URL");
-    const plain = streamTarget(url), custom = streamTarget(url, { body_field: "payload" });
+    const plain = redisTarget(url), custom = redisTarget(url, { body_field: "payload" });
     const h = await sourceHarness();
     const a = run(h, redisSourceFactory, plain.config);
     const b = run(h, redisSourceFactory, custom.config);
@@ -153,7 +101,7 @@ Deno.test({
   ...loose,
   async fn() {
     const url = mustPeer("REDIS_URL");
-    const t = streamTarget(url, { claim_idle_ms: 1_000, consumer: "alive" });
+    const t = redisTarget(url, { claim_idle_ms: 1_000, consumer: "alive" });
     const stream = String(t.config.stream), group = String(t.config.group);
     const msgs = produced(10, "dead");
     await t.produce(msgs);
@@ -185,7 +133,7 @@ Deno.test({
   ...loose,
   async fn() {
     const url = mustPeer("REDIS_URL");
-    const t = streamTarget(url, { count: 5 });
+    const t = redisTarget(url, { count: 5 });
     const h = await sourceHarness();
     const one = run(h, redisSourceFactory, { ...t.config, consumer: "node-1" }, {
       id: "trigger_r",

@@ -6,30 +6,16 @@
  * destination arriving byte for byte.
  */
 import assert from "node:assert/strict";
-import {
-  CreateQueueCommand,
-  DeleteQueueCommand,
-  GetQueueAttributesCommand,
-  SendMessageBatchCommand,
-  SQSClient,
-} from "@aws-sdk/client-sqs";
-import {
-  consumerSuite,
-  type ConsumerUnderTest,
-  type Produced,
-  produced,
-  run,
-  waitFor,
-} from "../../conformance/consumer_suite.ts";
+import { consumerSuite, produced, run, waitFor } from "../../conformance/consumer_suite.ts";
 import { mustPeer, needs } from "../../helpers/peers.ts";
 import { privateInstance } from "../../helpers/broker_instances.ts";
 import { sourceHarness } from "../../helpers/source_harness.ts";
+import { sqsTarget } from "../../helpers/consumer_targets.ts";
 import { testContext } from "../../helpers/publisher_context.ts";
 import { sqsSourceFactory } from "../../../adapters/sources/sqs/source.ts";
 import { sqsPublisherFactory } from "../../../adapters/brokers/sqs/publisher.ts";
 
 const gate = needs("SQS_ENDPOINT");
-const dec = new TextDecoder();
 
 function creds(endpoint: string) {
   return {
@@ -40,84 +26,6 @@ function creds(endpoint: string) {
   };
 }
 
-function admin(endpoint: string): SQSClient {
-  const a = creds(endpoint);
-  return new SQSClient({
-    endpoint,
-    region: a.region,
-    credentials: { accessKeyId: a.access_key_id, secretAccessKey: a.secret_access_key },
-  });
-}
-
-async function send(sqs: SQSClient, url: string, msgs: Produced[], fifo = false) {
-  for (let i = 0; i < msgs.length; i += 10) {
-    const out = await sqs.send(
-      new SendMessageBatchCommand({
-        QueueUrl: url,
-        Entries: msgs.slice(i, i + 10).map((m) => ({
-          Id: `e${m.seq}`,
-          MessageBody: dec.decode(m.body),
-          MessageAttributes: {
-            "x-seq": { DataType: "Number", StringValue: String(m.seq) },
-            "x-id": { DataType: "String", StringValue: m.id },
-          },
-          ...(fifo ? { MessageGroupId: `g${m.seq % 2}`, MessageDeduplicationId: m.id } : {}),
-        })),
-      }),
-    );
-    assert.equal(out.Failed?.length ?? 0, 0, JSON.stringify(out.Failed));
-  }
-}
-
-async function queueTarget(endpoint: string, name = `er-src-${crypto.randomUUID().slice(0, 8)}`) {
-  const sqs = admin(endpoint);
-  const fifo = name.endsWith(".fifo");
-  const create = () =>
-    sqs.send(
-      new CreateQueueCommand({
-        QueueName: name,
-        Attributes: fifo ? { FifoQueue: "true" } : {},
-      }),
-    );
-  const url = (await create()).QueueUrl!;
-  const target: ConsumerUnderTest & { recreate(): Promise<void> } = {
-    // A short visibility timeout: messages a stopped receive left hidden come back soon.
-    config: {
-      queue_url: url,
-      ...creds(endpoint),
-      wait_seconds: 1,
-      visibility_timeout: 5,
-      receivers: 2,
-      timeout_ms: 3_000,
-    },
-    produce: (msgs) => send(sqs, url, msgs, fifo),
-    async unacked() {
-      const out = await sqs.send(
-        new GetQueueAttributesCommand({
-          QueueUrl: url,
-          AttributeNames: [
-            "ApproximateNumberOfMessages",
-            "ApproximateNumberOfMessagesNotVisible",
-            "ApproximateNumberOfMessagesDelayed",
-          ],
-        }),
-      );
-      const a = out.Attributes ?? {};
-      return Number(a.ApproximateNumberOfMessages) +
-        Number(a.ApproximateNumberOfMessagesNotVisible) +
-        Number(a.ApproximateNumberOfMessagesDelayed);
-    },
-    async recreate() {
-      assert.equal((await create()).QueueUrl, url, "the same queue URL after the restart");
-    },
-    async cleanup() {
-      await sqs.send(new DeleteQueueCommand({ QueueUrl: url })).catch(() => {});
-      sqs.destroy();
-    },
-  };
-  return target;
-}
-
 const instance = { PEER_INSTANCE: "consumers-moto", MOTO_PORT: "4576" };
 const server = privateInstance("moto.sh", instance);
 
@@ -125,7 +33,7 @@ consumerSuite("sqs source", {
   factory: sqsSourceFactory,
   ignore: gate.ignore,
   reportsLag: true,
-  setup: () => queueTarget(mustPeer("SQS_ENDPOINT")),
+  setup: () => sqsTarget(creds(mustPeer("SQS_ENDPOINT"))),
   metadata(e, m) {
     assert.equal(e.headers["x-id"], m.id, "message attributes are headers");
     assert.match(e.headers["x-sqs-message-id"], /\S/);
@@ -142,7 +50,7 @@ consumerSuite("sqs source", {
   }),
   async outage() {
     await server("start");
-    const t = await queueTarget(`http://127.0.0.1:${instance.MOTO_PORT}`);
+    const t = await sqsTarget(creds(`http://127.0.0.1:${instance.MOTO_PORT}`));
     return {
       ...t,
       stop: () => server("stop"),
@@ -162,8 +70,8 @@ Deno.test({
   ignore: gate.ignore,
   ...loose,
   async fn() {
-    const t = await queueTarget(
-      mustPeer("SQS_ENDPOINT"),
+    const t = await sqsTarget(
+      creds(mustPeer("SQS_ENDPOINT")),
       `er-src-${crypto.randomUUID().slice(0, 8)}.fifo`,
     );
     const h = await sourceHarness();
@@ -198,7 +106,7 @@ Deno.test({
   ignore: gate.ignore,
   ...loose,
   async fn() {
-    const t = await queueTarget(mustPeer("SQS_ENDPOINT"));
+    const t = await sqsTarget(creds(mustPeer("SQS_ENDPOINT")));
     const { wait_seconds: _w, visibility_timeout: _v, receivers: _r, ...dest } = t.config;
     const publisher = sqsPublisherFactory.create(
       sqsPublisherFactory.parseConfig(dest),
