@@ -80,6 +80,23 @@ export interface ConsumerSuiteOptions {
   count?: number;
 }
 
+/** An OutageTarget for `t` on the private instance `server` (tests/helpers/broker_instances.ts):
+ * its cleanup also stops the instance. */
+export function onInstance(
+  t: ConsumerUnderTest & { recreate?(): Promise<void> },
+  server: (action: "start" | "stop") => Promise<void>,
+): OutageTarget {
+  return {
+    ...t,
+    stop: () => server("stop"),
+    start: () => server("start"),
+    cleanup: async () => {
+      await t.cleanup();
+      await server("stop");
+    },
+  };
+}
+
 export function produced(n: number, prefix = "m", from = 0): Produced[] {
   return Array.from({ length: n }, (_, i) => {
     const seq = from + i;
@@ -160,6 +177,53 @@ export function run(
   return r;
 }
 
+/** What a broker's own consumer test gets from `sourceTest`. */
+export interface SourceTestKit {
+  h: SourceHarness;
+  /** Runs `cleanup` after the test, whatever happens (last deferred first). */
+  defer(cleanup: () => unknown): void;
+  /** `run` on the kit's harness, stopped after the test. */
+  start(
+    factory: SourceFactory,
+    config: Record<string, unknown>,
+    opts?: Parameters<typeof run>[3],
+  ): Running;
+}
+
+/** A Deno.test for one consumer behaviour beyond the suite, over a fresh harness. */
+export function sourceTest(
+  name: string,
+  ignore: boolean,
+  fn: (kit: SourceTestKit) => Promise<void>,
+): void {
+  Deno.test({
+    name,
+    ignore,
+    // Broker clients keep sockets and timers a moment after close; assertions are what count.
+    sanitizeOps: false,
+    sanitizeResources: false,
+    async fn() {
+      const h = await sourceHarness();
+      const cleanups: (() => unknown)[] = [];
+      const defer = (c: () => unknown) => void cleanups.push(c);
+      try {
+        await fn({
+          h,
+          defer,
+          start(factory, config, opts) {
+            const r = run(h, factory, config, opts);
+            defer(() => r.stop());
+            return r;
+          },
+        });
+      } finally {
+        for (const c of cleanups.reverse()) await c();
+        await h.close();
+      }
+    },
+  });
+}
+
 /** Events of the harness route by their x-seq header; fails on a seq seen twice. */
 async function bySeq(h: SourceHarness): Promise<Map<number, StoredEvent>> {
   const out = new Map<number, StoredEvent>();
@@ -196,6 +260,40 @@ export function consumerSuite(name: string, opts: ConsumerSuiteOptions): void {
       fn,
     });
   const N = opts.count ?? 200;
+
+  /** A fresh target and harness for `fn`, cleaned up whatever happens. */
+  const withTarget = async (
+    fn: (t: ConsumerUnderTest, h: SourceHarness, running: Running[]) => Promise<void>,
+  ) => {
+    const t = await opts.setup();
+    const h = await sourceHarness();
+    const running: Running[] = [];
+    try {
+      await fn(t, h, running);
+    } finally {
+      for (const r of running) await r.stop();
+      await h.close();
+      await t.cleanup();
+    }
+  };
+
+  /** Runs trigger `id` again until all `n` messages are events, each once; then all acked. */
+  const resume = async (
+    t: ConsumerUnderTest,
+    h: SourceHarness,
+    running: Running[],
+    id: string,
+    n: number,
+  ) => {
+    const again = run(h, opts.factory, t.config, { id });
+    running.push(again);
+    await waitFor(() => `${n} events`, async () => (await eventCount(h)) >= n);
+    await sleep(500); // a straggler would be a duplicate
+    assert.equal((await bySeq(h)).size, n, "every message once");
+    await again.stop();
+    running.pop();
+    await settled(t);
+  };
 
   test(`${N} messages become ${N} events with body and metadata, in batches, all acknowledged`, async () => {
     const t = await opts.setup();
@@ -245,11 +343,8 @@ export function consumerSuite(name: string, opts: ConsumerSuiteOptions): void {
     }
   });
 
-  test("while the store refuses events nothing is committed or acknowledged", async () => {
-    const t = await opts.setup();
-    const h = await sourceHarness();
-    const running: Running[] = [];
-    try {
+  test("while the store refuses events nothing is committed or acknowledged", () =>
+    withTarget(async (t, h, running) => {
       const n = 30;
       const msgs = produced(n, "bp");
       await t.produce(msgs);
@@ -270,26 +365,11 @@ export function consumerSuite(name: string, opts: ConsumerSuiteOptions): void {
       assert.equal(await t.unacked(), n, "nothing acknowledged while the store refused");
 
       // The store accepts again: everything arrives, once.
-      const resumed = run(h, opts.factory, t.config, { id: refusing.id });
-      running.push(resumed);
-      await waitFor(() => `${n} events`, async () => (await eventCount(h)) >= n);
-      await sleep(300);
-      assert.equal((await bySeq(h)).size, n);
-      await resumed.stop();
-      running.pop();
-      await settled(t);
-    } finally {
-      for (const r of running) await r.stop();
-      await h.close();
-      await t.cleanup();
-    }
-  });
+      await resume(t, h, running, refusing.id, n);
+    }));
 
-  test("a stop between commit and ack: redelivered, and still one event per message", async () => {
-    const t = await opts.setup();
-    const h = await sourceHarness();
-    const running: Running[] = [];
-    try {
+  test("a stop between commit and ack: redelivered, and still one event per message", () =>
+    withTarget(async (t, h, running) => {
       const n = 40;
       await t.produce(produced(n, "ca"));
       let cut = false;
@@ -310,20 +390,9 @@ export function consumerSuite(name: string, opts: ConsumerSuiteOptions): void {
       assert.ok(committed > 0, "the first batch was committed");
       assert.ok(await t.unacked() >= committed, "...and not acknowledged");
 
-      const again = run(h, opts.factory, t.config, { id: first.id });
-      running.push(again);
-      await waitFor(() => `${n} events`, async () => (await eventCount(h)) >= n);
-      await sleep(500);
-      assert.equal((await bySeq(h)).size, n, "redeliveries were caught as duplicates");
-      await again.stop();
-      running.pop();
-      await settled(t);
-    } finally {
-      for (const r of running) await r.stop();
-      await h.close();
-      await t.cleanup();
-    }
-  });
+      // Redelivered; the dedup key keeps them one event each.
+      await resume(t, h, running, first.id, n);
+    }));
 
   // The guard through the consumer's own client library, against a loopback listener that
   // counts connections: 127.0.0.1 and a name resolving to it (injected resolver, no DNS) are

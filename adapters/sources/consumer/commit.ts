@@ -12,7 +12,7 @@ import {
   type SourceEvent,
 } from "../../../core/ports.ts";
 import { Backoff, errorMessage } from "../../brokers/errors.ts";
-import { sleep } from "./sleep.ts";
+import { sleep } from "../wake.ts";
 
 export interface CommitOptions {
   /** Runs before each wait while the store refuses: keeps the broker's hold on the messages

@@ -6,7 +6,7 @@
  */
 import type { SourceContext } from "../../../core/ports.ts";
 import { Backoff, errorMessage } from "../../brokers/errors.ts";
-import { sleep } from "./sleep.ts";
+import { sleep } from "../wake.ts";
 
 /** One connection's life: resolves when `signal` aborts, rejects when the connection fails. */
 export type Session = (

@@ -28,9 +28,8 @@ import {
   pubsubClient,
   requirePubsubCredentials,
 } from "../../brokers/pubsub/client.ts";
-import { commitBatch } from "../consumer/commit.ts";
 import { addHeaders } from "../consumer/headers.ts";
-import { MessageBuffer } from "../consumer/message_buffer.ts";
+import { pullLoop } from "../consumer/pull_loop.ts";
 import { supervise } from "../consumer/supervise.ts";
 import { parsePubsubSourceConfig, type PubsubSourceConfig, pubsubSourceSchema } from "./config.ts";
 
@@ -134,50 +133,22 @@ export class PubsubSource implements Source {
     const client: Subscriber = new v1.SubscriberClient(
       pubsub.options as ConstructorParameters<typeof v1.SubscriberClient>[0],
     );
-    const session = new AbortController();
-    const stop = AbortSignal.any([signal, session.signal]);
-    const buffer = new MessageBuffer<Received>();
-    const cap = c.flow_control.max_messages;
-    let held: Received[] = [];
-    const pullers: Promise<void>[] = [];
     try {
       const deadline = await this.#ackDeadline(client);
       up({ subscription: this.#path, ack_deadline_seconds: deadline });
-      for (let i = 0; i < c.pullers; i++) pullers.push(this.#pull(client, buffer, cap, stop));
-
-      let extendedAt = Date.now();
-      const extend = async () => {
-        // Half the deadline gone: give the held messages another full one.
-        if (Date.now() - extendedAt < deadline * 500) return;
-        extendedAt = Date.now();
-        await this.#modify(client, [...held, ...buffer.peek()], deadline);
-      };
-      while (!signal.aborted) {
-        const batch = await buffer.take(c.max_batch, signal);
-        if (batch.length === 0) break;
-        held = batch;
-        extendedAt = Date.now();
-        this.ctx.report({ outstanding: batch.length + buffer.size });
-        const r = await commitBatch(this.ctx, batch.map(pubsubEvent), signal, {
-          whilePaused: extend,
-        });
-        if (!r) break; // stopping before the commit: released below
-        await this.#acknowledge(client, batch);
-        held = [];
-        this.ctx.report({ outstanding: buffer.size });
-      }
+      await pullLoop(this.ctx, signal, {
+        name: "pubsub",
+        receivers: c.pullers,
+        cap: c.flow_control.max_messages,
+        maxBatch: c.max_batch,
+        holdSeconds: deadline,
+        timeoutMs: c.timeout_ms,
+        receive: (max) => this.#pull(client, max),
+        toEvent: pubsubEvent,
+        ack: (msgs) => this.#acknowledge(client, msgs),
+        hold: (msgs, seconds) => this.#modify(client, msgs, seconds),
+      });
     } finally {
-      session.abort();
-      await Promise.allSettled(pullers);
-      const left = [...held, ...buffer.drain()];
-      if (left.length) {
-        await this.#modify(client, left, 0).catch((e) =>
-          this.ctx.log.warn("pubsub: could not release received messages", {
-            count: left.length,
-            error: errorMessage(e),
-          })
-        );
-      }
       await bounded(client.close(), 2_000, undefined, "pubsub close").catch(() => {});
       await bounded(pubsub.close(), 2_000, undefined, "pubsub close").catch(() => {});
     }
@@ -198,41 +169,24 @@ export class PubsubSource implements Source {
     }
   }
 
-  /** One puller: pulls while there is room, until `stop`; a failure fails the buffer. */
-  async #pull(
-    client: Subscriber,
-    buffer: MessageBuffer<Received>,
-    cap: number,
-    stop: AbortSignal,
-  ): Promise<void> {
+  /** One Pull of at most `max` messages (max_batch per call). */
+  async #pull(client: Subscriber, max: number): Promise<Received[]> {
     const c = this.config;
-    while (!stop.aborted) {
-      await buffer.whenBelow(cap, stop);
-      if (stop.aborted) return;
-      try {
-        const t = c.timeout_ms + PULL_WAIT_MS;
-        const [resp] = await rpc(
-          "pull",
-          t,
-          client.pull(
-            { subscription: this.#path, maxMessages: Math.min(c.max_batch, cap - buffer.size) },
-            { timeout: t, retry: null } as never,
-          ),
-        );
-        if (stop.aborted) {
-          // Pulled while stopping: hand them straight back.
-          const got = (resp.receivedMessages ?? []) as Received[];
-          if (got.length) await this.#modify(client, got, 0).catch(() => {});
-          return;
-        }
-        for (const r of (resp.receivedMessages ?? []) as Received[]) buffer.push(r);
-      } catch (e) {
-        if (stop.aborted) return;
-        // A pull that ends on its own deadline with nothing to give is no failure.
-        if ((e as { code?: number }).code === 4) continue;
-        buffer.fail(failed(`pull from ${this.#path}`, e));
-        return;
-      }
+    const t = c.timeout_ms + PULL_WAIT_MS;
+    try {
+      const [resp] = await rpc(
+        "pull",
+        t,
+        client.pull(
+          { subscription: this.#path, maxMessages: Math.max(1, Math.min(c.max_batch, max)) },
+          { timeout: t, retry: null } as never,
+        ),
+      );
+      return (resp.receivedMessages ?? []) as Received[];
+    } catch (e) {
+      // A pull that ends on its own deadline with nothing to give is no failure.
+      if ((e as { code?: number }).code === 4) return [];
+      throw failed(`pull from ${this.#path}`, e);
     }
   }
 

@@ -26,7 +26,7 @@ import {
   SQSClient,
 } from "@aws-sdk/client-sqs";
 import type { Source, SourceContext, SourceEvent, SourceFactory } from "../../../core/ports.ts";
-import { errorMessage, PublishError } from "../../brokers/errors.ts";
+import { PublishError } from "../../brokers/errors.ts";
 import {
   boundedSignal,
   classifyAwsError,
@@ -35,8 +35,7 @@ import {
 } from "../../brokers/sqs/aws.ts";
 import { guardedAgents } from "../../net/agents.ts";
 import { regionOfQueueUrl } from "../../brokers/sqs/config.ts";
-import { commitBatch } from "../consumer/commit.ts";
-import { MessageBuffer } from "../consumer/message_buffer.ts";
+import { pullLoop } from "../consumer/pull_loop.ts";
 import { supervise } from "../consumer/supervise.ts";
 import { parseSqsSourceConfig, type SqsSourceConfig, sqsSourceSchema } from "./config.ts";
 
@@ -128,94 +127,50 @@ export class SqsSource implements Source {
     const client = new SQSClient(
       clientOptions(c, c.region ?? regionOfQueueUrl(q)!, agents, pollMs),
     );
-    // Ends the receivers when this session ends, whatever the reason.
-    const session = new AbortController();
-    const stop = AbortSignal.any([signal, session.signal]);
-    const buffer = new MessageBuffer<Message>();
-    const cap = c.max_messages * c.receivers;
-    let held: Message[] = [];
     let statsTimer: ReturnType<typeof setInterval> | undefined;
-    const receivers: Promise<void>[] = [];
     try {
       const visibility = await this.#stats(client, signal);
       up({ queue_url: q });
-      statsTimer = setInterval(() => this.#stats(client, stop).catch(() => {}), STATS_EVERY_MS);
-      for (let i = 0; i < c.receivers; i++) {
-        receivers.push(this.#receive(client, buffer, cap, stop));
-      }
-
-      let extendedAt = Date.now();
-      const extend = async () => {
-        // Half the visibility timeout gone: hide the held messages for another full one.
-        if (Date.now() - extendedAt < visibility * 500) return;
-        extendedAt = Date.now();
-        await this.#visibility(client, [...held, ...buffer.peek()], visibility, stop);
-      };
-      while (!signal.aborted) {
-        const batch = await buffer.take(cap, signal);
-        if (batch.length === 0) break;
-        held = batch;
-        extendedAt = Date.now();
-        const r = await commitBatch(this.ctx, batch.map(sqsEvent), signal, { whilePaused: extend });
-        if (!r) break; // stopping before the commit: released below
-        await this.#delete(client, batch, stop);
-        held = [];
-      }
+      statsTimer = setInterval(() => this.#stats(client, signal).catch(() => {}), STATS_EVERY_MS);
+      await pullLoop(this.ctx, signal, {
+        name: "sqs",
+        receivers: c.receivers,
+        cap: c.max_messages * c.receivers,
+        holdSeconds: visibility,
+        timeoutMs: c.timeout_ms,
+        receive: (max, stop) => this.#receive(client, max, stop),
+        toEvent: sqsEvent,
+        ack: (msgs, stop) => this.#delete(client, msgs, stop),
+        hold: (msgs, seconds, stop) => this.#visibility(client, msgs, seconds, stop),
+      });
     } finally {
-      session.abort();
       clearInterval(statsTimer);
-      await Promise.allSettled(receivers);
-      const left = [...held, ...buffer.drain()];
-      // Back to visible at once: the next run (or another consumer) takes them.
-      if (left.length) {
-        await this.#visibility(client, left, 0, AbortSignal.timeout(c.timeout_ms)).catch((e) =>
-          this.ctx.log.warn("sqs: could not release received messages", {
-            count: left.length,
-            error: errorMessage(e),
-          })
-        );
-      }
       client.destroy();
       agents.destroy();
     }
   }
 
-  /** One receiver: long polls while there is room, until `stop`; a failure fails the buffer. */
-  async #receive(
-    client: SQSClient,
-    buffer: MessageBuffer<Message>,
-    cap: number,
-    stop: AbortSignal,
-  ): Promise<void> {
+  /** One long poll (ReceiveMessage) of at most `max` messages. */
+  async #receive(client: SQSClient, max: number, stop: AbortSignal): Promise<Message[]> {
     const c = this.config;
-    while (!stop.aborted) {
-      await buffer.whenBelow(cap, stop);
-      if (stop.aborted) return;
-      try {
-        const out = await call(
-          `sqs ReceiveMessage ${c.queue_url}`,
-          c.wait_seconds * 1_000 + c.timeout_ms,
-          stop,
-          (abortSignal) =>
-            client.send(
-              new ReceiveMessageCommand({
-                QueueUrl: c.queue_url,
-                MaxNumberOfMessages: c.max_messages,
-                WaitTimeSeconds: c.wait_seconds,
-                VisibilityTimeout: c.visibility_timeout,
-                MessageAttributeNames: ["All"],
-                MessageSystemAttributeNames: ["All"],
-              }),
-              { abortSignal },
-            ),
-        );
-        for (const m of out.Messages ?? []) buffer.push(m);
-      } catch (e) {
-        if (stop.aborted) return;
-        buffer.fail(e as Error);
-        return;
-      }
-    }
+    const out = await call(
+      `sqs ReceiveMessage ${c.queue_url}`,
+      c.wait_seconds * 1_000 + c.timeout_ms,
+      stop,
+      (abortSignal) =>
+        client.send(
+          new ReceiveMessageCommand({
+            QueueUrl: c.queue_url,
+            MaxNumberOfMessages: Math.max(1, Math.min(c.max_messages, max)),
+            WaitTimeSeconds: c.wait_seconds,
+            VisibilityTimeout: c.visibility_timeout,
+            MessageAttributeNames: ["All"],
+            MessageSystemAttributeNames: ["All"],
+          }),
+          { abortSignal },
+        ),
+    );
+    return out.Messages ?? [];
   }
 
   async #delete(client: SQSClient, batch: Message[], signal: AbortSignal): Promise<void> {

@@ -6,10 +6,15 @@
  * sharing the partitions.
  */
 import assert from "node:assert/strict";
-import { consumerSuite, produced, run, waitFor } from "../../conformance/consumer_suite.ts";
+import {
+  consumerSuite,
+  onInstance,
+  produced,
+  sourceTest,
+  waitFor,
+} from "../../conformance/consumer_suite.ts";
 import { mustPeer, needs } from "../../helpers/peers.ts";
 import { privateInstance } from "../../helpers/broker_instances.ts";
-import { sourceHarness } from "../../helpers/source_harness.ts";
 import { kafkaGroupLag, kafkaTarget } from "../../helpers/consumer_targets.ts";
 import { kafkaSourceFactory } from "../../../adapters/sources/kafka/source.ts";
 
@@ -41,29 +46,20 @@ consumerSuite("kafka source", {
   async outage() {
     await server("start");
     const t = await kafkaTarget([`127.0.0.1:${instance.KAFKA_PORT}`], 1);
-    return {
-      ...t,
-      stop: () => server("stop"),
-      start: () => server("start"),
-      cleanup: async () => {
-        await t.cleanup();
-        await server("stop");
-      },
-    };
+    return onInstance(t, server);
   },
 });
 
-Deno.test({
-  name: "kafka source: one trigger reads several topics; two members of a group share the work",
-  ignore: gate.ignore,
-  sanitizeOps: false,
-  sanitizeResources: false,
-  async fn() {
+sourceTest(
+  "kafka source: one trigger reads several topics; two members of a group share the work",
+  gate.ignore,
+  async ({ h, defer, start }) => {
     const brokers = mustPeer("KAFKA_BROKERS").split(",");
     const a = await kafkaTarget(brokers, 2), b = await kafkaTarget(brokers, 2);
+    defer(() => a.cleanup());
+    defer(() => b.cleanup());
     const topics = [String(a.config.topic), String(b.config.topic)];
     const group = uniq();
-    const h = await sourceHarness();
     const config = {
       brokers,
       topics,
@@ -72,31 +68,23 @@ Deno.test({
       session_timeout_ms: 6_000,
     };
     // Two nodes running the same trigger: one dedup scope (same trigger id), one group.
-    const one = run(h, kafkaSourceFactory, config, { id: "trigger_kafka_shared" });
-    const two = run(h, kafkaSourceFactory, config, { id: "trigger_kafka_shared" });
-    try {
-      await a.produce(produced(20, "ta"));
-      await b.produce(produced(20, "tb", 20));
-      await waitFor(() => "40 events", async () => (await h.events()).length >= 40, 45_000);
-      const events = await h.events();
-      assert.equal(events.length, 40);
-      assert.deepEqual(
-        new Set(events.map((e) => e.headers["x-kafka-topic"])),
-        new Set(topics),
-        "both topics consumed",
-      );
-      assert.equal(new Set(events.map((e) => e.dedupKey)).size, 40);
-      assert.ok(one.emits + two.emits >= 2);
-      await waitFor(
-        () => "the group committed everything",
-        async () => (await kafkaGroupLag(brokers, group, topics)) === 0,
-      );
-    } finally {
-      await one.stop();
-      await two.stop();
-      await h.close();
-      await a.cleanup();
-      await b.cleanup();
-    }
+    const one = start(kafkaSourceFactory, config, { id: "trigger_kafka_shared" });
+    const two = start(kafkaSourceFactory, config, { id: "trigger_kafka_shared" });
+    await a.produce(produced(20, "ta"));
+    await b.produce(produced(20, "tb", 20));
+    await waitFor(() => "40 events", async () => (await h.events()).length >= 40, 45_000);
+    const events = await h.events();
+    assert.equal(events.length, 40);
+    assert.deepEqual(
+      new Set(events.map((e) => e.headers["x-kafka-topic"])),
+      new Set(topics),
+      "both topics consumed",
+    );
+    assert.equal(new Set(events.map((e) => e.dedupKey)).size, 40);
+    assert.ok(one.emits + two.emits >= 2);
+    await waitFor(
+      () => "the group committed everything",
+      async () => (await kafkaGroupLag(brokers, group, topics)) === 0,
+    );
   },
-});
+);

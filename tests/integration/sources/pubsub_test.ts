@@ -6,10 +6,15 @@
  * missing subscription.
  */
 import assert from "node:assert/strict";
-import { consumerSuite, produced, run, waitFor } from "../../conformance/consumer_suite.ts";
+import {
+  consumerSuite,
+  onInstance,
+  produced,
+  sourceTest,
+  waitFor,
+} from "../../conformance/consumer_suite.ts";
 import { mustPeer, needs } from "../../helpers/peers.ts";
 import { privateInstance } from "../../helpers/broker_instances.ts";
-import { sourceHarness } from "../../helpers/source_harness.ts";
 import { pubsubTarget } from "../../helpers/consumer_targets.ts";
 import { pubsubSourceFactory } from "../../../adapters/sources/pubsub/source.ts";
 
@@ -41,65 +46,37 @@ consumerSuite("pubsub source", {
       `127.0.0.1:${instance.PSTEST_PORT}`,
       mustPeer("PUBSUB_PROJECT_ID"),
     );
-    return {
-      ...t,
-      stop: () => server("stop"),
-      start: () => server("start"),
-      cleanup: async () => {
-        await t.cleanup();
-        await server("stop");
-      },
-    };
+    return onInstance(t, server);
   },
 });
 
-const loose = { sanitizeOps: false, sanitizeResources: false };
-
-Deno.test({
-  name: "pubsub source: ordering keys travel as a header",
-  ignore: gate.ignore,
-  ...loose,
-  async fn() {
-    const t = await pubsubTarget(
-      mustPeer("PUBSUB_EMULATOR_HOST"),
-      mustPeer("PUBSUB_PROJECT_ID"),
-      true,
-    );
-    const h = await sourceHarness();
-    const r = run(h, pubsubSourceFactory, t.config);
-    try {
-      await t.produce(produced(6, "ord"));
-      await waitFor(() => "6 events", async () => (await h.events()).length >= 6);
-      const keys = new Set((await h.events()).map((e) => e.headers["x-pubsub-ordering-key"]));
-      assert.deepEqual(keys, new Set(["k0", "k1"]));
-    } finally {
-      await r.stop();
-      await h.close();
-      await t.cleanup();
-    }
-  },
+sourceTest("pubsub source: ordering keys travel as a header", gate.ignore, async (kit) => {
+  const t = await pubsubTarget(
+    mustPeer("PUBSUB_EMULATOR_HOST"),
+    mustPeer("PUBSUB_PROJECT_ID"),
+    true,
+  );
+  kit.defer(() => t.cleanup());
+  kit.start(pubsubSourceFactory, t.config);
+  await t.produce(produced(6, "ord"));
+  await waitFor(() => "6 events", async () => (await kit.h.events()).length >= 6);
+  const keys = new Set((await kit.h.events()).map((e) => e.headers["x-pubsub-ordering-key"]));
+  assert.deepEqual(keys, new Set(["k0", "k1"]));
 });
 
-Deno.test({
-  name: "pubsub source: a missing subscription is an error naming it",
-  ignore: gate.ignore,
-  ...loose,
-  async fn() {
-    const h = await sourceHarness();
-    const r = run(h, pubsubSourceFactory, {
+sourceTest(
+  "pubsub source: a missing subscription is an error naming it",
+  gate.ignore,
+  async (kit) => {
+    const r = kit.start(pubsubSourceFactory, {
       project_id: mustPeer("PUBSUB_PROJECT_ID"),
       subscription: `er-src-missing-${crypto.randomUUID().slice(0, 8)}`,
       emulator_host: mustPeer("PUBSUB_EMULATOR_HOST"),
     });
-    try {
-      await waitFor(
-        () => `state error (${JSON.stringify(r.status())})`,
-        () => r.status().state === "error",
-      );
-      assert.match(String(r.status().last_error), /NOT_FOUND|not found/i);
-    } finally {
-      await r.stop();
-      await h.close();
-    }
+    await waitFor(
+      () => `state error (${JSON.stringify(r.status())})`,
+      () => r.status().state === "error",
+    );
+    assert.match(String(r.status().last_error), /NOT_FOUND|not found/i);
   },
-});
+);

@@ -4,10 +4,15 @@
  * confirm channel; then a declared topic binding and a queue deleted under the consumer.
  */
 import assert from "node:assert/strict";
-import { consumerSuite, produced, run, waitFor } from "../../conformance/consumer_suite.ts";
+import {
+  consumerSuite,
+  onInstance,
+  produced,
+  sourceTest,
+  waitFor,
+} from "../../conformance/consumer_suite.ts";
 import { mustPeer, needs } from "../../helpers/peers.ts";
 import { privateInstance } from "../../helpers/broker_instances.ts";
-import { sourceHarness } from "../../helpers/source_harness.ts";
 import { amqpPublish, rabbitmqTarget, withAmqp } from "../../helpers/consumer_targets.ts";
 import { rabbitmqSourceFactory } from "../../../adapters/sources/rabbitmq/source.ts";
 
@@ -35,91 +40,68 @@ consumerSuite("rabbitmq source", {
     await server("start");
     const url = `amqp://guest:guest@127.0.0.1:${instance.RABBITMQ_PORT}/`;
     const t = await rabbitmqTarget(url);
-    return {
-      ...t,
-      stop: () => server("stop"),
-      start: () => server("start"),
-      cleanup: async () => {
-        await t.cleanup();
-        await server("stop");
-      },
-    };
+    return onInstance(t, server);
   },
 });
 
-Deno.test({
-  name:
-    "rabbitmq source: declares its queue and topic binding; exchange and routing key as headers",
-  ignore: gate.ignore,
-  sanitizeOps: false,
-  sanitizeResources: false,
-  async fn() {
+sourceTest(
+  "rabbitmq source: declares its queue and topic binding; exchange and routing key as headers",
+  gate.ignore,
+  async ({ h, defer, start }) => {
     const url = mustPeer("RABBITMQ_URL");
     const queue = uniq(), exchange = `${queue}-x`;
-    const h = await sourceHarness();
-    const r = run(h, rabbitmqSourceFactory, {
+    defer(() =>
+      withAmqp(url, async (conn) => {
+        const ch = await conn.createChannel();
+        await ch.deleteQueue(queue);
+        await ch.deleteExchange(exchange);
+      }).catch(() => {})
+    );
+    const r = start(rabbitmqSourceFactory, {
       url,
       queue,
       declare: { exchange, exchange_type: "topic", routing_key: "order.*", durable: false },
     });
-    try {
-      await waitFor(() => "connected", () => r.status().state === "connected");
-      const [created, other] = produced(2, "decl");
-      await amqpPublish(url, exchange, "order.created", [created]);
-      await amqpPublish(url, exchange, "invoice.sent", [other]); // not bound: never arrives
-      await waitFor(() => "one event", async () => (await h.events()).length >= 1);
-      const [e] = await h.events();
-      assert.equal(dec.decode(e.body), dec.decode(created.body));
-      assert.equal(e.headers["x-rabbitmq-exchange"], exchange);
-      assert.equal(e.headers["x-rabbitmq-routing-key"], "order.created");
-      assert.equal(e.headers["x-rabbitmq-queue"], queue);
-      await new Promise((res) => setTimeout(res, 300));
-      assert.equal((await h.events()).length, 1, "the unbound routing key was not consumed");
-    } finally {
-      await r.stop();
-      await h.close();
-      await withAmqp(url, async (conn) => {
-        const ch = await conn.createChannel();
-        await ch.deleteQueue(queue);
-        await ch.deleteExchange(exchange);
-      }).catch(() => {});
-    }
+    await waitFor(() => "connected", () => r.status().state === "connected");
+    const [created, other] = produced(2, "decl");
+    await amqpPublish(url, exchange, "order.created", [created]);
+    await amqpPublish(url, exchange, "invoice.sent", [other]); // not bound: never arrives
+    await waitFor(() => "one event", async () => (await h.events()).length >= 1);
+    const [e] = await h.events();
+    assert.equal(dec.decode(e.body), dec.decode(created.body));
+    assert.equal(e.headers["x-rabbitmq-exchange"], exchange);
+    assert.equal(e.headers["x-rabbitmq-routing-key"], "order.created");
+    assert.equal(e.headers["x-rabbitmq-queue"], queue);
+    await new Promise((res) => setTimeout(res, 300));
+    assert.equal((await h.events()).length, 1, "the unbound routing key was not consumed");
   },
-});
+);
 
-Deno.test({
-  name: "rabbitmq source: a queue deleted under the consumer shows as an error, then resumes",
-  ignore: gate.ignore,
-  sanitizeOps: false,
-  sanitizeResources: false,
-  async fn() {
+sourceTest(
+  "rabbitmq source: a queue deleted under the consumer shows as an error, then resumes",
+  gate.ignore,
+  async ({ h, defer, start }) => {
     const url = mustPeer("RABBITMQ_URL");
     const t = await rabbitmqTarget(url);
-    const h = await sourceHarness();
-    const r = run(h, rabbitmqSourceFactory, t.config);
-    try {
-      await waitFor(() => "connected", () => r.status().state === "connected");
-      await t.cleanup(); // deletes the queue
-      await waitFor(
-        () => `an error naming the queue (${JSON.stringify(r.status())})`,
-        () =>
-          r.status().state === "error" && /NOT_FOUND|cancelled/.test(String(r.status().last_error)),
-      );
-      const queue = String(t.config.queue);
-      await withAmqp(url, async (conn) => {
-        await (await conn.createChannel()).assertQueue(queue, { durable: true });
-      });
-      await t.produce(produced(3, "back"));
-      await waitFor(
-        () => "3 events after the queue came back",
-        async () => (await h.events()).length >= 3,
-        20_000,
-      );
-      assert.equal(r.status().state, "connected");
-    } finally {
-      await r.stop();
-      await h.close();
-      await t.cleanup();
-    }
+    defer(() => t.cleanup());
+    const r = start(rabbitmqSourceFactory, t.config);
+    await waitFor(() => "connected", () => r.status().state === "connected");
+    await t.cleanup(); // deletes the queue
+    await waitFor(
+      () => `an error naming the queue (${JSON.stringify(r.status())})`,
+      () =>
+        r.status().state === "error" && /NOT_FOUND|cancelled/.test(String(r.status().last_error)),
+    );
+    const queue = String(t.config.queue);
+    await withAmqp(url, async (conn) => {
+      await (await conn.createChannel()).assertQueue(queue, { durable: true });
+    });
+    await t.produce(produced(3, "back"));
+    await waitFor(
+      () => "3 events after the queue came back",
+      async () => (await h.events()).length >= 3,
+      20_000,
+    );
+    assert.equal(r.status().state, "connected");
   },
-});
+);

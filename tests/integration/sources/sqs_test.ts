@@ -6,10 +6,15 @@
  * destination arriving byte for byte.
  */
 import assert from "node:assert/strict";
-import { consumerSuite, produced, run, waitFor } from "../../conformance/consumer_suite.ts";
+import {
+  consumerSuite,
+  onInstance,
+  produced,
+  sourceTest,
+  waitFor,
+} from "../../conformance/consumer_suite.ts";
 import { mustPeer, needs } from "../../helpers/peers.ts";
 import { privateInstance } from "../../helpers/broker_instances.ts";
-import { sourceHarness } from "../../helpers/source_harness.ts";
 import { sqsTarget } from "../../helpers/consumer_targets.ts";
 import { testContext } from "../../helpers/publisher_context.ts";
 import { sqsSourceFactory } from "../../../adapters/sources/sqs/source.ts";
@@ -51,89 +56,63 @@ consumerSuite("sqs source", {
   async outage() {
     await server("start");
     const t = await sqsTarget(creds(`http://127.0.0.1:${instance.MOTO_PORT}`));
-    return {
-      ...t,
-      stop: () => server("stop"),
-      start: () => server("start"),
-      cleanup: async () => {
-        await t.cleanup();
-        await server("stop");
-      },
-    };
+    return onInstance(t, server);
   },
 });
 
-const loose = { sanitizeOps: false, sanitizeResources: false };
-
-Deno.test({
-  name: "sqs source: a FIFO queue's group and sequence number travel as headers",
-  ignore: gate.ignore,
-  ...loose,
-  async fn() {
-    const t = await sqsTarget(
-      creds(mustPeer("SQS_ENDPOINT")),
-      `er-src-${crypto.randomUUID().slice(0, 8)}.fifo`,
-    );
-    const h = await sourceHarness();
+sourceTest(
+  "sqs source: a FIFO queue's group and sequence number travel as headers",
+  gate.ignore,
+  async ({ h, defer, start }) => {
+    const name = `er-src-${crypto.randomUUID().slice(0, 8)}.fifo`;
+    const t = await sqsTarget(creds(mustPeer("SQS_ENDPOINT")), name);
+    defer(() => t.cleanup());
     const committed: number[] = [];
-    const r = run(h, sqsSourceFactory, t.config, {
+    start(sqsSourceFactory, t.config, {
       beforeCommit: (events) => committed.push(...events.map((e) => Number(e.headers?.["x-seq"]))),
     });
-    try {
-      await t.produce(produced(6, "fifo"));
-      await waitFor(() => "6 events", async () => (await h.events()).length >= 6);
-      const events = await h.events();
-      assert.deepEqual(
-        new Set(events.map((e) => e.headers["x-sqs-group-id"])),
-        new Set(["g0", "g1"]),
-      );
-      assert.ok(events.every((e) => /^\d+$/.test(e.headers["x-sqs-sequence-number"] ?? "")));
-      // Within a group, committed in the order they were sent in.
-      for (const g of [0, 1]) {
-        const seqs = committed.filter((s) => s % 2 === g);
-        assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b), `group g${g} in order`);
-      }
-    } finally {
-      await r.stop();
-      await h.close();
-      await t.cleanup();
+    await t.produce(produced(6, "fifo"));
+    await waitFor(() => "6 events", async () => (await h.events()).length >= 6);
+    const events = await h.events();
+    assert.deepEqual(
+      new Set(events.map((e) => e.headers["x-sqs-group-id"])),
+      new Set(["g0", "g1"]),
+    );
+    assert.ok(events.every((e) => /^\d+$/.test(e.headers["x-sqs-sequence-number"] ?? "")));
+    // Within a group, committed in the order they were sent in.
+    for (const g of [0, 1]) {
+      const seqs = committed.filter((s) => s % 2 === g);
+      assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b), `group g${g} in order`);
     }
   },
-});
+);
 
-Deno.test({
-  name: "sqs source: a binary body sent by the router's SQS destination arrives byte for byte",
-  ignore: gate.ignore,
-  ...loose,
-  async fn() {
+sourceTest(
+  "sqs source: a binary body sent by the router's SQS destination arrives byte for byte",
+  gate.ignore,
+  async ({ h, defer, start }) => {
     const t = await sqsTarget(creds(mustPeer("SQS_ENDPOINT")));
+    defer(() => t.cleanup());
     const { wait_seconds: _w, visibility_timeout: _v, receivers: _r, ...dest } = t.config;
     const publisher = sqsPublisherFactory.create(
       sqsPublisherFactory.parseConfig(dest),
       testContext(),
     );
+    defer(() => publisher.close());
     const body = new Uint8Array([0, 1, 2, 0xff, 0xfe, 10, 13]);
-    const h = await sourceHarness();
-    const r = run(h, sqsSourceFactory, t.config);
-    try {
-      const [res] = await publisher.publish([{
-        id: "dlv_bin",
-        eventId: "evt_bin",
-        body,
-        headers: { "x-kind": "binary" },
-        attempt: 1,
-      }], new AbortController().signal);
-      assert.deepEqual(res, { ok: true });
-      await waitFor(() => "1 event", async () => (await h.events()).length >= 1);
-      const [e] = await h.events();
-      assert.deepEqual(new Uint8Array(e.body), body);
-      assert.equal(e.headers["x-kind"], "binary");
-      assert.equal(e.headers["delivery_id"], "dlv_bin");
-    } finally {
-      await publisher.close();
-      await r.stop();
-      await h.close();
-      await t.cleanup();
-    }
+    start(sqsSourceFactory, t.config);
+    const [res] = await publisher.publish([{
+      id: "dlv_bin",
+      eventId: "evt_bin",
+      body,
+      headers: { "x-kind": "binary" },
+      attempt: 1,
+    }], new AbortController().signal);
+    assert.deepEqual(res, { ok: true });
+    await waitFor(() => "1 event", async () => (await h.events()).length >= 1);
+    const [e] = await h.events();
+    assert.deepEqual(new Uint8Array(e.body), body);
+    assert.equal(e.headers["x-kind"], "binary");
+    assert.equal(e.headers["delivery_id"], "dlv_bin");
   },
-});
+);
