@@ -45,6 +45,6 @@ export function parseSqsConfig(config: unknown): SqsConfig {
   return parseWith("sqs", sqsConfigSchema, config);
 }
 
-export function isFifoQueue(c: SqsConfig): boolean {
+export function isFifoQueue(c: { queue_url: string }): boolean {
   return new URL(c.queue_url).pathname.replace(/\/+$/, "").endsWith(".fifo");
 }

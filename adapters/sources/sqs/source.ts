@@ -15,6 +15,7 @@
  *   and the held messages' visibility is extended so they do not reappear meanwhile.
  * - On stop, messages received but not committed are made visible again at once
  *   (ChangeMessageVisibility 0), so the next run gets them without waiting.
+ * - A FIFO queue (`.fifo`) is read by one receive at a time, so each group keeps its order.
  * - Status: `lag` = ApproximateNumberOfMessages, `in_flight` = ...NotVisible (every 5 s).
  */
 import {
@@ -34,7 +35,7 @@ import {
   requireCredentials,
 } from "../../brokers/sqs/aws.ts";
 import { guardedAgents } from "../../net/agents.ts";
-import { regionOfQueueUrl } from "../../brokers/sqs/config.ts";
+import { isFifoQueue, regionOfQueueUrl } from "../../brokers/sqs/config.ts";
 import { pullLoop } from "../consumer/pull_loop.ts";
 import { supervise } from "../consumer/supervise.ts";
 import { parseSqsSourceConfig, type SqsSourceConfig, sqsSourceSchema } from "./config.ts";
@@ -127,6 +128,9 @@ export class SqsSource implements Source {
     const client = new SQSClient(
       clientOptions(c, c.region ?? regionOfQueueUrl(q)!, agents, pollMs),
     );
+    // A FIFO queue is read by one receive at a time: the messages of a group then reach the
+    // store in their order whatever the server does with concurrent receives.
+    const receivers = isFifoQueue(c) ? 1 : c.receivers;
     let statsTimer: ReturnType<typeof setInterval> | undefined;
     try {
       const visibility = await this.#stats(client, signal);
@@ -134,8 +138,8 @@ export class SqsSource implements Source {
       statsTimer = setInterval(() => this.#stats(client, signal).catch(() => {}), STATS_EVERY_MS);
       await pullLoop(this.ctx, signal, {
         name: "sqs",
-        receivers: c.receivers,
-        cap: c.max_messages * c.receivers,
+        receivers,
+        cap: c.max_messages * receivers,
         holdSeconds: visibility,
         timeoutMs: c.timeout_ms,
         receive: (max, stop) => this.#receive(client, max, stop),
