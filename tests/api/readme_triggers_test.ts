@@ -14,6 +14,11 @@ Deno.test("README trigger examples: one per type, each accepted by the API", asy
     "imap",
     "caldav",
     "carddav",
+    "rabbitmq",
+    "kafka",
+    "redis",
+    "sqs",
+    "pubsub",
   ]);
   const h = await harness();
   try {

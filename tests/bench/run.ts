@@ -11,13 +11,15 @@
  * `--edge` runs tests/bench/edge.ts instead: each edge runtime against the same runtime
  * serving a bare 202.
  * `--brokers[=rabbitmq,kafka,...]` adds tests/bench/brokers.ts (raw client vs router per broker,
- * about 2-3 minutes more, so not in a plain run).
+ * about 2-3 minutes more, so not in a plain run). `--consumers[=redis,kafka,...]` adds
+ * tests/bench/consumers.ts (raw consume rate vs broker-to-committed-event rate per broker).
  */
 import { apiClient, bootstrapAdmin, freePort, startRouter } from "../helpers/router_process.ts";
 import { startSink } from "../helpers/sink.ts";
 import { benchPipeline } from "../unit/pipeline/pipeline_bench.ts";
 import { hmacHex } from "../helpers/sign.ts";
 import { runBrokerBench, wantsBrokers } from "./brokers.ts";
+import { runConsumerBench, wantsConsumers } from "./consumers.ts";
 import { runEdgeBench } from "./edge.ts";
 
 const quick = Deno.args.includes("--quick");
@@ -285,6 +287,7 @@ if (import.meta.main && Deno.args.includes("--edge")) {
     console.log(`verified / unverified ingest: ${(ver.rps / ing.rps * 100).toFixed(1)}%`);
   }
   if (wantsBrokers(Deno.args)) results.brokers = await runBrokerBench(Deno.args);
+  if (wantsConsumers(Deno.args)) results.consumers = await runConsumerBench(Deno.args);
   await Deno.mkdir(`${ROOT}bench/results`, { recursive: true });
   const file = `${ROOT}bench/results/bench-${Date.now()}.json`;
   await Deno.writeTextFile(file, JSON.stringify(results, null, 2));
