@@ -26,6 +26,7 @@ import { openStoreAsync } from "../../adapters/store/sqlite/store.ts";
 import { PUBLISHERS, tenantPublishers } from "../../adapters/brokers/registry.ts";
 import { SOURCES, TENANT_SOURCES } from "../../adapters/sources/registry.ts";
 import { createTriggerRunner } from "../../core/sources/runner.ts";
+import { plannedAccept } from "../../core/sources/planned_accept.ts";
 import { jobLease } from "../../core/sources/job_lease.ts";
 import { openCoordinator } from "./coordinator.ts";
 import { everyMinute } from "./maintenance.ts";
@@ -225,7 +226,8 @@ export async function startNode(
     sources: SOURCES,
     tenantSources: TENANT_SOURCES,
     coordinator,
-    accept: (events) => committer.accept(events),
+    // Planned before the commit like webhooks: each event is written once, with its deliveries.
+    accept: plannedAccept({ store, planner, accept: (events) => committer.accept(events) }),
     outbound: (role) => context(role),
     configDefaults,
     log,

@@ -46,7 +46,7 @@ const DEFAULT_MESSAGES: Record<Broker, number> = {
   rabbitmq: 20_000,
   kafka: 20_000,
   redis: 20_000,
-  sqs: 4_000,
+  sqs: 500,
   pubsub: 10_000,
 };
 
@@ -284,7 +284,12 @@ async function routerRun(
     const rows = await eventRows(node.dir);
     try {
       const created = Date.now();
-      await api("POST", "/api/triggers", { name: type, type, route_id: route.id, config });
+      const trigger = await api("POST", "/api/triggers", {
+        name: type,
+        type,
+        route_id: route.id,
+        config,
+      });
       const deadline = Date.now() + timeoutMs;
       let r = rows.read();
       while (r.n < n && Date.now() < deadline) {
@@ -292,6 +297,10 @@ async function routerRun(
         r = rows.read();
       }
       const seconds = Math.max(0.001, (Number(r.last) - Number(r.first)) / 1000);
+      if (r.n < n) {
+        const t = await api("GET", `/api/triggers/${trigger.id}`);
+        console.log(`${type}: ${r.n} of ${n} events; trigger status ${JSON.stringify(t.status)}`);
+      }
       return {
         seconds: round(seconds, 2),
         msgs_per_s: Math.round(r.n / seconds),

@@ -31,6 +31,7 @@ import { supervise } from "../consumer/supervise.ts";
 import { type KafkaSourceConfig, kafkaSourceSchema, parseKafkaSourceConfig } from "./config.ts";
 
 const utf8 = new TextDecoder();
+const PARTITIONS_AT_ONCE = 4;
 
 export function kafkaEvent(topic: string, partition: number, m: KafkaMessage): SourceEvent {
   const headers: Record<string, string> = {};
@@ -106,7 +107,9 @@ export class KafkaSource implements Source {
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: 1,
+        // Several partitions' batches commit at once; the node's group commit makes them one
+        // transaction, so the store's commit latency is shared (order holds per partition).
+        partitionsConsumedConcurrently: PARTITIONS_AT_ONCE,
         eachBatch: (p) => this.#batch(consumer, p, signal),
       });
       await Promise.race([crash, stopped]);
