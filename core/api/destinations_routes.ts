@@ -1,6 +1,6 @@
 /** GET|POST /api/destinations, GET|PUT|DELETE /api/destinations/{id}; secrets sealed, masked. */
 import { createRoute } from "@hono/zod-openapi";
-import { ApiError, describeConfigError, notFound } from "./errors.ts";
+import { notFound } from "./errors.ts";
 import { body, doc, errors, idParam, security } from "./openapi_helpers.ts";
 import { Deleted, DestinationOut, pageOf, TypeList } from "./response_schemas.ts";
 import type { Mount } from "./env.ts";
@@ -9,8 +9,8 @@ import { type Destination, type DestinationBody, destinationBody } from "../mode
 import { pageQuery } from "../model/page.ts";
 import type { Role } from "../model/user.ts";
 import { newId } from "../model/ids.ts";
-import { maskSecrets, sealSecrets } from "../model/secret_fields.ts";
-import { checkLiteralAddresses } from "./address_check.ts";
+import { maskSecrets } from "../model/secret_fields.ts";
+import { checkedConfig } from "./typed_config.ts";
 import { registerConfigSchemas, typeList } from "./config_schemas.ts";
 
 /** The destination as answers show it: secrets masked (an update may echo the masks back). */
@@ -29,31 +29,19 @@ export function presentDestination(d: Destination) {
 }
 
 /** Validates the config with the type's own schema and the address guard, seals its secrets. */
-export async function sealedConfig(
+export function sealedConfig(
   deps: ConfigDeps,
   role: Role,
   b: DestinationBody,
   stored?: Destination,
 ) {
-  let secrets;
-  try {
-    secrets = await sealSecrets(b.config, stored?.config, deps.sealer);
-  } catch (e) {
-    throw new ApiError(400, "invalid_body", `config.${(e as Error).message}`);
-  }
-  const config = secrets.plain;
-  const factory = (role !== "admin" ? deps.tenantPublishers?.[b.type] : undefined) ??
-    deps.publishers[b.type];
-  if (!factory) {
-    throw new ApiError(400, "invalid_body", `type: ${b.type} is not available on this node`);
-  }
-  try {
-    factory.parseConfig(deps.configDefaults?.(b.type, config) ?? config);
-  } catch (e) {
-    throw new ApiError(400, "invalid_body", describeConfigError(e));
-  }
-  if (role !== "admin") checkLiteralAddresses(deps, config, ["config"]);
-  return secrets.sealed;
+  return checkedConfig(deps, deps.publishers, deps.tenantPublishers, {
+    kind: "destination",
+    type: b.type,
+    config: b.config,
+    stored: stored?.config,
+    tenant: role !== "admin",
+  });
 }
 
 export const mountDestinations: Mount = (app, deps) => {

@@ -5,7 +5,7 @@
  * the trigger's owner.
  */
 import { createRoute, z } from "@hono/zod-openapi";
-import { ApiError, describeConfigError, notFound } from "./errors.ts";
+import { ApiError, notFound } from "./errors.ts";
 import { body, doc, errors, idParam, json, security } from "./openapi_helpers.ts";
 import { Deleted, pageOf, TriggerOut, TypeList } from "./response_schemas.ts";
 import type { Mount } from "./env.ts";
@@ -18,8 +18,8 @@ import {
 } from "../model/trigger.ts";
 import { pageQuery } from "../model/page.ts";
 import { newId } from "../model/ids.ts";
-import { maskSecrets, sealSecrets } from "../model/secret_fields.ts";
-import { checkLiteralAddresses } from "./address_check.ts";
+import { maskSecrets } from "../model/secret_fields.ts";
+import { checkedConfig, requireType } from "./typed_config.ts";
 import { registerConfigSchemas, typeList } from "./config_schemas.ts";
 
 const iso = (ms: number | null | undefined) => (ms == null ? null : new Date(ms).toISOString());
@@ -72,33 +72,17 @@ export async function prepareTrigger(
   knownRoutes?: ReadonlySet<string>,
 ) {
   const ownerUser = await deps.store.getUser(owner);
-  const tenant = ownerUser?.role !== "admin";
-  const factory = (tenant ? deps.tenantSources?.[b.type] : undefined) ?? deps.sources?.[b.type];
-  if (!factory) {
-    const known = Object.keys(deps.sources ?? {}).sort().join(", ") || "none";
-    throw new ApiError(
-      400,
-      "invalid_body",
-      `type: ${b.type} is not available on this node (available: ${known})`,
-    );
-  }
+  requireType(deps.sources, b.type);
   const route = knownRoutes?.has(b.route_id) ||
     await deps.store.getRoute({ userId: owner, role: "user" }, b.route_id);
   if (!route) throw new ApiError(400, "invalid_body", `route_id: ${b.route_id} not found`);
-  let secrets;
-  try {
-    secrets = await sealSecrets(b.config, stored?.config, deps.sealer);
-  } catch (e) {
-    throw new ApiError(400, "invalid_body", `config.${(e as Error).message}`);
-  }
-  const config = secrets.plain;
-  try {
-    factory.parseConfig(deps.configDefaults?.(b.type, config, "trigger") ?? config);
-  } catch (e) {
-    throw new ApiError(400, "invalid_body", describeConfigError(e));
-  }
-  if (tenant) checkLiteralAddresses(deps, config, ["config"]);
-  return secrets.sealed;
+  return checkedConfig(deps, deps.sources, deps.tenantSources, {
+    kind: "trigger",
+    type: b.type,
+    config: b.config,
+    stored: stored?.config,
+    tenant: ownerUser?.role !== "admin",
+  });
 }
 
 export const mountTriggers: Mount = (app, deps) => {
