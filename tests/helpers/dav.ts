@@ -5,6 +5,7 @@
  */
 import { createObject, davRequest, deleteObject, makeCalendar, updateObject } from "tsdav";
 import { mustPeer } from "./peers.ts";
+import { type SourceHarness, sourceHarness } from "./source_harness.ts";
 
 export function davSettings() {
   return {
@@ -12,6 +13,12 @@ export function davSettings() {
     username: mustPeer("DAV_USER"),
     password: mustPeer("DAV_PASSWORD"),
   };
+}
+
+/** A CalDAV/CardDAV trigger config for `url` as the test user; `extra` overrides or adds. */
+export function davConfig(url: string, extra: Record<string, unknown> = {}) {
+  const s = davSettings();
+  return { url, username: s.username, password: s.password, ...extra };
 }
 
 function authHeaders(): Record<string, string> {
@@ -90,6 +97,32 @@ export async function freshCollection(kind: "calendar" | "addressbook"): Promise
     },
   };
 }
+
+/**
+ * Runs `fn` with a fresh source harness and `count` fresh collections of `kind`, and drops
+ * them all afterwards, also when `fn` fails: the collections live on the shared Radicale.
+ */
+export async function withCollections(
+  kind: "calendar" | "addressbook",
+  count: number,
+  fn: (h: SourceHarness, collections: TestCollection[]) => Promise<void>,
+): Promise<void> {
+  const h = await sourceHarness();
+  const made: TestCollection[] = [];
+  try {
+    while (made.length < count) made.push(await freshCollection(kind));
+    await fn(h, made);
+  } finally {
+    for (const c of made) await c.drop();
+    await h.close();
+  }
+}
+
+/** `withCollections` with one collection. */
+export const withCollection = (
+  kind: "calendar" | "addressbook",
+  fn: (h: SourceHarness, collection: TestCollection) => Promise<void>,
+) => withCollections(kind, 1, (h, [c]) => fn(h, c));
 
 export function vevent(uid: string, summary: string, extra: string[] = []): string {
   return [

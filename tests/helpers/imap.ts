@@ -5,6 +5,7 @@
  */
 import { ImapFlow } from "imapflow";
 import { mustPeer } from "./peers.ts";
+import { type SourceHarness, sourceHarness } from "./source_harness.ts";
 
 export function imapSettings() {
   return {
@@ -46,15 +47,27 @@ export async function imapClient(port?: number): Promise<ImapFlow> {
   return c;
 }
 
-/** Creates a mailbox of its own for one test; `drop()` deletes it. */
-export async function freshMailbox(prefix = "t"): Promise<{
+/** APPENDs `raw` to the INBOX of the server on `port` (a private instance) over its own session. */
+export async function appendTo(port: number, raw: string): Promise<void> {
+  const c = await imapClient(port);
+  try {
+    await c.append("INBOX", raw);
+  } finally {
+    await c.logout().catch(() => c.close());
+  }
+}
+
+export interface TestMailbox {
   name: string;
   client: ImapFlow;
   append(raw: string | Uint8Array, date?: Date, flags?: string[]): Promise<number>;
   flags(uid: number, mailbox?: string): Promise<string[] | null>;
   count(mailbox?: string): Promise<number>;
   drop(): Promise<void>;
-}> {
+}
+
+/** Creates a mailbox of its own for one test; `drop()` deletes it. */
+export async function freshMailbox(prefix = "t"): Promise<TestMailbox> {
   const client = await imapClient();
   const name = `${prefix}${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
   await client.mailboxCreate(name);
@@ -85,6 +98,26 @@ export async function freshMailbox(prefix = "t"): Promise<{
       await client.logout().catch(() => client.close());
     },
   };
+}
+
+/**
+ * Runs `fn` with a fresh source harness and a fresh mailbox, and drops both afterwards, also
+ * when `fn` fails: the mailboxes live on the shared Dovecot.
+ */
+export async function withMailbox(
+  fn: (h: SourceHarness, box: TestMailbox) => Promise<void>,
+): Promise<void> {
+  const h = await sourceHarness();
+  try {
+    const box = await freshMailbox();
+    try {
+      await fn(h, box);
+    } finally {
+      await box.drop();
+    }
+  } finally {
+    await h.close();
+  }
 }
 
 /** A plain message; `extra` headers are added as given. */
@@ -127,4 +160,25 @@ export function dovecotInstance(name: string, port: number, extraEnv: Record<str
     /** Dovecot drops every session of the test user (doveadm kick): a server-side close. */
     kick: () => run("doveadm", ["-c", conf, "kick", mustPeer("IMAP_USER")]),
   };
+}
+
+/**
+ * Starts the private Dovecot, runs `fn` with it and a fresh source harness, and stops both
+ * afterwards, also when `fn` fails: a leftover instance on its fixed port breaks later runs.
+ */
+export async function withDovecot(
+  dovecot: ReturnType<typeof dovecotInstance>,
+  fn: (h: SourceHarness) => Promise<void>,
+): Promise<void> {
+  try {
+    await dovecot.start();
+    const h = await sourceHarness();
+    try {
+      await fn(h);
+    } finally {
+      await h.close();
+    }
+  } finally {
+    await dovecot.stop();
+  }
 }

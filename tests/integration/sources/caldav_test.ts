@@ -4,30 +4,25 @@
  */
 import assert from "node:assert/strict";
 import { caldavSourceFactory } from "../../../adapters/sources/caldav/source.ts";
-import { sourceHarness } from "../../helpers/source_harness.ts";
-import { davSettings, freshCollection, vevent } from "../../helpers/dav.ts";
+import { bodyOf, configIssues, pollOnce } from "../../helpers/source_tests.ts";
+import {
+  davConfig,
+  davSettings,
+  vevent,
+  withCollection,
+  withCollections,
+} from "../../helpers/dav.ts";
 import { needs } from "../../helpers/peers.ts";
-import type { StoredEvent } from "../../../core/store.ts";
 
 const opts = needs("DAV_URL", "DAV_USER", "DAV_PASSWORD");
-const dec = new TextDecoder();
-const bodyOf = (e: StoredEvent) => JSON.parse(dec.decode(e.body));
 const signal = () => new AbortController().signal;
-
-function config(url: string, extra: Record<string, unknown> = {}) {
-  const s = davSettings();
-  return { url, username: s.username, password: s.password, ...extra };
-}
 
 Deno.test(
   "caldav: created, updated, deleted in that order; nothing when nothing changed",
   opts,
-  async () => {
-    const h = await sourceHarness();
-    const cal = await freshCollection("calendar");
-    const poll = () =>
-      h.create(caldavSourceFactory, config(cal.url), "trigger_cal").source.poll!(signal());
-    try {
+  () =>
+    withCollection("calendar", async (h, cal) => {
+      const poll = () => pollOnce(h, caldavSourceFactory, davConfig(cal.url), "trigger_cal");
       assert.equal((await poll()).emitted, 0); // the first poll takes the calendar as it is
       const standup = vevent("standup-1", "Standup", [
         "LOCATION:Room 1",
@@ -74,22 +69,16 @@ Deno.test(
       assert.equal(e.headers["x-dav-action"], "created");
       assert.equal(e.headers["x-dav-href"], put.url);
       assert.equal(e.headers["x-trigger-type"], "caldav");
-    } finally {
-      await cal.drop();
-      await h.close();
-    }
-  },
+    }),
 );
 
 Deno.test(
   "caldav: a restart emits nothing twice; a failure before the cursor re-emits duplicates",
   opts,
-  async () => {
-    const h = await sourceHarness();
-    const cal = await freshCollection("calendar");
-    try {
-      const cfg = config(cal.url);
-      await h.create(caldavSourceFactory, cfg, "trigger_restart").source.poll!(signal());
+  () =>
+    withCollection("calendar", async (h, cal) => {
+      const cfg = davConfig(cal.url);
+      await pollOnce(h, caldavSourceFactory, cfg, "trigger_restart");
       await cal.put("a.ics", vevent("a", "A"));
       await cal.put("b.ics", vevent("b", "B"));
       // The cursor write after the commit fails once, as a crash there would.
@@ -109,27 +98,19 @@ Deno.test(
       const again = await source.poll!(signal());
       assert.deepEqual([again.emitted, again.duplicates], [0, 2]);
       // A new instance (a restarted node) with the saved cursor: nothing.
-      const restarted = await h.create(caldavSourceFactory, cfg, "trigger_restart").source.poll!(
-        signal(),
-      );
+      const restarted = await pollOnce(h, caldavSourceFactory, cfg, "trigger_restart");
       assert.deepEqual([restarted.emitted, restarted.duplicates], [0, 0]);
       assert.equal((await h.events()).length, 2);
-    } finally {
-      await cal.drop();
-      await h.close();
-    }
-  },
+    }),
 );
 
 Deno.test(
   "caldav: an invalid sync token falls back to comparing ETags, emitting only real changes",
   opts,
-  async () => {
-    const h = await sourceHarness();
-    const cal = await freshCollection("calendar");
-    try {
-      const cfg = config(cal.url);
-      const poll = () => h.create(caldavSourceFactory, cfg, "trigger_token").source.poll!(signal());
+  () =>
+    withCollection("calendar", async (h, cal) => {
+      const cfg = davConfig(cal.url);
+      const poll = () => pollOnce(h, caldavSourceFactory, cfg, "trigger_token");
       for (const n of ["a", "b", "c"]) await cal.put(`${n}.ics`, vevent(n, n));
       await poll();
       const saved = JSON.parse(h.cursors.get("trigger_token")!);
@@ -153,22 +134,16 @@ Deno.test(
       const after = JSON.parse(h.cursors.get("trigger_token")!).collections[cal.url];
       assert.notEqual(after.token, state.token);
       assert.equal((await poll()).emitted, 0);
-    } finally {
-      await cal.drop();
-      await h.close();
-    }
-  },
+    }),
 );
 
 Deno.test(
   "caldav: ETag comparison without sync (sync: etag) finds the same changes",
   opts,
-  async () => {
-    const h = await sourceHarness();
-    const cal = await freshCollection("calendar");
-    try {
-      const cfg = config(cal.url, { sync: "etag", emit_existing: true });
-      const poll = () => h.create(caldavSourceFactory, cfg, "trigger_etag").source.poll!(signal());
+  () =>
+    withCollection("calendar", async (h, cal) => {
+      const cfg = davConfig(cal.url, { sync: "etag", emit_existing: true });
+      const poll = () => pollOnce(h, caldavSourceFactory, cfg, "trigger_etag");
       await cal.put("x.ics", vevent("x", "X"));
       assert.equal((await poll()).emitted, 1);
       await cal.update("x.ics", vevent("x", "X2"));
@@ -184,101 +159,82 @@ Deno.test(
       assert.deepEqual(got.slice(1, 3).sort(), ["created y", "updated x"]);
       assert.deepEqual(got.slice(3), ["deleted x.ics"]);
       assert.equal(JSON.parse(h.cursors.get("trigger_etag")!).collections[cal.url].token, null);
-    } finally {
-      await cal.drop();
-      await h.close();
-    }
-  },
+    }),
 );
 
 Deno.test(
   "caldav: the server root with a calendar name discovers that calendar only",
   opts,
-  async () => {
-    const h = await sourceHarness();
-    const cal = await freshCollection("calendar");
-    const other = await freshCollection("calendar");
-    try {
+  () =>
+    withCollections("calendar", 2, async (h, [cal, other]) => {
       const root = davSettings().url;
       await cal.put("mine.ics", vevent("mine", "Mine"));
       await other.put("theirs.ics", vevent("theirs", "Theirs"));
-      const cfg = config(root, { calendar: cal.name, emit_existing: true });
-      const r = await h.create(caldavSourceFactory, cfg, "trigger_disc").source.poll!(signal());
+      const cfg = davConfig(root, { calendar: cal.name, emit_existing: true });
+      const r = await pollOnce(h, caldavSourceFactory, cfg, "trigger_disc");
       assert.equal(r.emitted, 1);
       assert.equal(bodyOf((await h.events())[0]).uid, "mine");
       // By href as well.
-      const byHref = config(root, { calendar: new URL(other.url).pathname, emit_existing: true });
-      const r2 = await h.create(caldavSourceFactory, byHref, "trigger_disc2").source.poll!(
-        signal(),
-      );
+      const byHref = davConfig(root, {
+        calendar: new URL(other.url).pathname,
+        emit_existing: true,
+      });
+      const r2 = await pollOnce(h, caldavSourceFactory, byHref, "trigger_disc2");
       assert.equal(r2.emitted, 1);
       // A name that is not there is the trigger's error, naming what was found.
       const { source } = h.create(
         caldavSourceFactory,
-        config(root, { calendar: "No such" }),
+        davConfig(root, { calendar: "No such" }),
         "trigger_x",
       );
       await assert.rejects(source.poll!(signal()), /no calendar named "No such" \(found: .*Cal /);
       assert.equal(h.statuses.get("trigger_x")?.state, "error");
-    } finally {
-      await cal.drop();
-      await other.drop();
-      await h.close();
-    }
-  },
+    }),
 );
 
-Deno.test("caldav: a calendar deleted on the server", opts, async () => {
-  const h = await sourceHarness();
-  const keep = await freshCollection("calendar");
-  const tmp = await freshCollection("calendar");
-  try {
-    await keep.put("k.ics", vevent("k", "K"));
-    await tmp.put("t.ics", vevent("t", "T"));
-    // A trigger on the whole account sees the calendar go, and its object with it.
-    const account = () =>
-      h.create(caldavSourceFactory, config(davSettings().url), "trigger_acc").source.poll!(
-        signal(),
-      );
-    const direct = h.create(caldavSourceFactory, config(tmp.url), "trigger_direct").source;
-    const named = h.create(
-      caldavSourceFactory,
-      config(davSettings().url, { calendar: tmp.name }),
-      "trigger_named",
-    ).source;
-    await account();
-    await direct.poll!(signal());
-    await named.poll!(signal());
-    await tmp.drop();
-    const r = await account();
-    assert.equal(r.emitted, 1);
-    const [gone] = (await h.events()).map(bodyOf);
-    assert.equal(gone.action, "deleted");
-    assert.equal(gone.href, tmp.url + "t.ics");
-    // A trigger on that calendar (by URL or by name) reports it missing instead of
-    // watching anything else.
-    await assert.rejects(direct.poll!(signal()), /answered 404/);
-    await assert.rejects(named.poll!(signal()), /no calendar named/);
-    assert.equal((await h.events()).length, 1);
-  } finally {
-    await keep.drop();
-    await tmp.drop();
-    await h.close();
-  }
-});
+Deno.test(
+  "caldav: a calendar deleted on the server",
+  opts,
+  () =>
+    withCollections("calendar", 2, async (h, [keep, tmp]) => {
+      await keep.put("k.ics", vevent("k", "K"));
+      await tmp.put("t.ics", vevent("t", "T"));
+      // A trigger on the whole account sees the calendar go, and its object with it.
+      const account = () =>
+        pollOnce(h, caldavSourceFactory, davConfig(davSettings().url), "trigger_acc");
+      const direct = h.create(caldavSourceFactory, davConfig(tmp.url), "trigger_direct").source;
+      const named = h.create(
+        caldavSourceFactory,
+        davConfig(davSettings().url, { calendar: tmp.name }),
+        "trigger_named",
+      ).source;
+      await account();
+      await direct.poll!(signal());
+      await named.poll!(signal());
+      await tmp.drop();
+      const r = await account();
+      assert.equal(r.emitted, 1);
+      const [gone] = (await h.events()).map(bodyOf);
+      assert.equal(gone.action, "deleted");
+      assert.equal(gone.href, tmp.url + "t.ics");
+      // A trigger on that calendar (by URL or by name) reports it missing instead of
+      // watching anything else.
+      await assert.rejects(direct.poll!(signal()), /answered 404/);
+      await assert.rejects(named.poll!(signal()), /no calendar named/);
+      assert.equal((await h.events()).length, 1);
+    }),
+);
 
 Deno.test(
   "caldav: an object the parser cannot read is an event with parse_error",
   opts,
-  async () => {
-    const h = await sourceHarness();
-    const cal = await freshCollection("calendar");
-    try {
-      const cfg = config(cal.url, { emit_existing: true });
+  () =>
+    withCollection("calendar", async (h, cal) => {
+      const cfg = davConfig(cal.url, { emit_existing: true });
       // Radicale stores this (it checks less than ical.js reads): COMPLETED is no date.
       await cal.put("bad.ics", vevent("bad", "Bad", ["COMPLETED:never"]));
       await cal.put("good.ics", vevent("good", "Good"));
-      const r = await h.create(caldavSourceFactory, cfg, "trigger_bad").source.poll!(signal());
+      const r = await pollOnce(h, caldavSourceFactory, cfg, "trigger_bad");
       assert.equal(r.emitted, 2);
       const byUid = Object.fromEntries((await h.events()).map(bodyOf).map((b) => [b.uid, b]));
       assert.match(
@@ -288,40 +244,27 @@ Deno.test(
       assert.equal(byUid.bad.object.summary, "Bad"); // the rest is still read
       assert.match(byUid.bad.raw, /COMPLETED:never/);
       assert.equal(byUid.good.parse_error, undefined);
-    } finally {
-      await cal.drop();
-      await h.close();
-    }
-  },
+    }),
 );
 
-Deno.test("caldav: wrong credentials are the trigger's error", opts, async () => {
-  const h = await sourceHarness();
-  const cal = await freshCollection("calendar");
-  try {
-    const { source } = h.create(
-      caldavSourceFactory,
-      config(cal.url, { password: "wrong" }),
-      "trigger_pw",
-    );
-    await assert.rejects(source.poll!(signal()), /401/);
-    assert.match(String(h.statuses.get("trigger_pw")?.last_error), /401/);
-    assert.ok(source.nextRunAt!(1000, 1000)! > 1000 + 5 * 60_000, "backs off after a failure");
-  } finally {
-    await cal.drop();
-    await h.close();
-  }
-});
+Deno.test(
+  "caldav: wrong credentials are the trigger's error",
+  opts,
+  () =>
+    withCollection("calendar", async (h, cal) => {
+      const { source } = h.create(
+        caldavSourceFactory,
+        davConfig(cal.url, { password: "wrong" }),
+        "trigger_pw",
+      );
+      await assert.rejects(source.poll!(signal()), /401/);
+      assert.match(String(h.statuses.get("trigger_pw")?.last_error), /401/);
+      assert.ok(source.nextRunAt!(1000, 1000)! > 1000 + 5 * 60_000, "backs off after a failure");
+    }),
+);
 
 Deno.test("caldav: config errors name the field", () => {
-  const issues = (c: unknown) => {
-    try {
-      caldavSourceFactory.parseConfig(c);
-      return "";
-    } catch (e) {
-      return JSON.stringify((e as { issues: unknown }).issues);
-    }
-  };
+  const issues = (c: unknown) => configIssues(caldavSourceFactory, c);
   assert.match(issues({ url: "ftp://x" }), /url/);
   assert.match(
     issues({ url: "https://dav.example.org/", password: "p" }),

@@ -5,31 +5,20 @@
  */
 import assert from "node:assert/strict";
 import { carddavSourceFactory } from "../../../adapters/sources/carddav/source.ts";
-import { sourceHarness } from "../../helpers/source_harness.ts";
-import { davSettings, freshCollection, vcard } from "../../helpers/dav.ts";
+import { bodyOf, pollOnce } from "../../helpers/source_tests.ts";
+import { davConfig, davSettings, vcard, withCollection } from "../../helpers/dav.ts";
 import { needs } from "../../helpers/peers.ts";
-import type { StoredEvent } from "../../../core/store.ts";
 
 const opts = needs("DAV_URL", "DAV_USER", "DAV_PASSWORD");
-const dec = new TextDecoder();
-const bodyOf = (e: StoredEvent) => JSON.parse(dec.decode(e.body));
-const signal = () => new AbortController().signal;
-
-function config(url: string, extra: Record<string, unknown> = {}) {
-  const s = davSettings();
-  return { url, username: s.username, password: s.password, ...extra };
-}
 
 Deno.test(
   "carddav: a card created, changed and deleted gives three events in order",
   opts,
-  async () => {
-    const h = await sourceHarness();
-    const book = await freshCollection("addressbook");
-    // Found from the server root by the address book's display name.
-    const cfg = config(davSettings().url, { addressbook: book.name });
-    const poll = () => h.create(carddavSourceFactory, cfg, "trigger_card").source.poll!(signal());
-    try {
+  () =>
+    withCollection("addressbook", async (h, book) => {
+      // Found from the server root by the address book's display name.
+      const cfg = davConfig(davSettings().url, { addressbook: book.name });
+      const poll = () => pollOnce(h, carddavSourceFactory, cfg, "trigger_card");
       assert.equal((await poll()).emitted, 0);
       const put = await book.put(
         "bob.vcf",
@@ -80,40 +69,30 @@ Deno.test(
       assert.deepEqual(bodies[1].object.organization_units, []);
       assert.equal(bodies[2].object, null);
       assert.equal((await h.events())[0].headers["x-trigger-type"], "carddav");
-    } finally {
-      await book.drop();
-      await h.close();
-    }
-  },
+    }),
 );
 
 Deno.test(
   "carddav: a card the parser cannot fully read is an event with parse_error",
   opts,
-  async () => {
-    const h = await sourceHarness();
-    const book = await freshCollection("addressbook");
-    try {
+  () =>
+    withCollection("addressbook", async (h, book) => {
       // Radicale stores it; ical.js cannot read the birthday.
       await book.put(
         "odd.vcf",
         vcard("odd", "Odd Person", ["BDAY:not-a-date", "EMAIL:odd@example.org"]),
       );
-      const r = await h.create(
+      const r = await pollOnce(
+        h,
         carddavSourceFactory,
-        config(book.url, { emit_existing: true }),
+        davConfig(book.url, { emit_existing: true }),
         "trigger_odd",
-      )
-        .source.poll!(signal());
+      );
       assert.equal(r.emitted, 1);
       const [b] = (await h.events()).map(bodyOf);
       assert.match(b.parse_error, /cannot read vCard: BDAY:/);
       assert.equal(b.object.birthday, null);
       assert.equal(b.object.full_name, "Odd Person");
       assert.deepEqual(b.object.emails, [{ value: "odd@example.org", types: [] }]);
-    } finally {
-      await book.drop();
-      await h.close();
-    }
-  },
+    }),
 );

@@ -6,7 +6,16 @@
 import assert from "node:assert/strict";
 import { imapSourceFactory } from "../../../adapters/sources/imap/source.ts";
 import { type SourceHarness, sourceHarness } from "../../helpers/source_harness.ts";
-import { dovecotInstance, freshMailbox, imapClient, imapConfig, mail } from "../../helpers/imap.ts";
+import { bodyOf, configIssues, pollOnce } from "../../helpers/source_tests.ts";
+import {
+  appendTo,
+  dovecotInstance,
+  imapConfig,
+  mail,
+  type TestMailbox,
+  withDovecot,
+  withMailbox,
+} from "../../helpers/imap.ts";
 import { mustPeer, needs } from "../../helpers/peers.ts";
 import { until } from "../../helpers/until.ts";
 import type { StoredEvent } from "../../../core/store.ts";
@@ -33,132 +42,145 @@ function running(h: SourceHarness, config: unknown, id: string) {
   };
 }
 
-const bodyOf = (e: StoredEvent) => JSON.parse(dec.decode(e.body));
+const signal = () => new AbortController().signal;
 
-Deno.test("imap: an appended message becomes one event with the parsed fields", opts, async () => {
-  const h = await sourceHarness();
-  const box = await freshMailbox();
-  const live = running(
-    h,
-    imapConfig(box.name, { include_body: ["text", "html"] }),
-    "trigger_imap1",
-  );
-  try {
-    await until("the source to idle", () => live.state() === "idle");
-    const raw = [
-      'From: "Alice Example" <alice@example.org>',
-      "To: Bob <bob@example.org>, carol@example.org",
-      "Cc: Dave <dave@example.org>",
-      "Subject: =?utf-8?q?Gr=C3=BC=C3=9Fe?= from Alice",
-      "Message-ID: <first-1@example.org>",
-      "Date: Tue, 01 Dec 2026 10:00:00 +0000",
-      "X-Custom: one",
-      "MIME-Version: 1.0",
-      'Content-Type: multipart/mixed; boundary="b1"',
-      "",
-      "--b1",
-      'Content-Type: multipart/alternative; boundary="b2"',
-      "",
-      "--b2",
-      "Content-Type: text/plain; charset=utf-8",
-      "",
-      "Hello Bob",
-      "--b2",
-      "Content-Type: text/html; charset=utf-8",
-      "",
-      "<p>Hello <b>Bob</b></p>",
-      "--b2--",
-      "--b1",
-      'Content-Type: application/pdf; name="report.pdf"',
-      'Content-Disposition: attachment; filename="report.pdf"',
-      "Content-Transfer-Encoding: base64",
-      "",
-      btoa("%PDF-1.4 twelve"),
-      "--b1--",
-      "",
-    ].join("\r\n");
-    const uid = await box.append(raw);
-    const [e] = await until("one event", async () => {
-      const ev = await h.events();
-      return ev.length ? ev : null;
-    });
-    const body = bodyOf(e);
-    assert.equal(body.message_id, "<first-1@example.org>");
-    assert.deepEqual(body.from, { name: "Alice Example", address: "alice@example.org" });
-    assert.deepEqual(body.to, [
-      { name: "Bob", address: "bob@example.org" },
-      { name: "", address: "carol@example.org" },
-    ]);
-    assert.deepEqual(body.cc, [{ name: "Dave", address: "dave@example.org" }]);
-    assert.equal(body.subject, "Grüße from Alice");
-    assert.equal(body.date, "2026-12-01T10:00:00.000Z");
-    assert.equal(body.text.trim(), "Hello Bob");
-    assert.equal(body.html.trim(), "<p>Hello <b>Bob</b></p>");
-    assert.equal(body.headers["x-custom"], "one");
-    assert.deepEqual(body.attachments, [{
-      filename: "report.pdf",
-      content_type: "application/pdf",
-      size: 15,
-      disposition: "attachment",
-    }]);
-    assert.equal(body.uid, uid);
-    assert.equal(body.mailbox, box.name);
-    assert.equal(e.headers["x-imap-uid"], String(uid));
-    assert.equal(e.headers["x-imap-message-id"], "<first-1@example.org>");
-    assert.equal(e.headers["x-trigger-type"], "imap");
-    assert.equal(e.source, "trigger:trigger_imap1");
-    // Not asked: no \Seen set, nothing moved.
-    assert.deepEqual((await box.flags(uid))?.includes("\\Seen"), false);
-  } finally {
-    await live.stop();
-    await box.drop();
-    await h.close();
-  }
-});
+/** Waits until the harness holds events (those `keep` accepts) and answers them. */
+const eventsSoon = (h: SourceHarness, ms = 10_000, keep = (_: StoredEvent) => true) =>
+  until("an event", async () => {
+    const ev = (await h.events()).filter(keep);
+    return ev.length ? ev : null;
+  }, ms);
 
-Deno.test("imap: IDLE delivers a new message within 2 seconds", opts, async () => {
-  const h = await sourceHarness();
-  const box = await freshMailbox();
-  // A long poll interval: only IDLE can be this fast.
-  const live = running(h, imapConfig(box.name, { poll_interval: "10m" }), "trigger_idle");
-  try {
-    await until("the source to idle", () => live.state() === "idle");
-    await new Promise((r) => setTimeout(r, 300)); // well inside IDLE
-    const t0 = Date.now();
-    await box.append(mail({ subject: "idle" }));
-    await until("the event", async () => (await h.events()).length === 1, 2000);
-    const took = Date.now() - t0;
-    assert.ok(took < 2000, `took ${took} ms`);
-    assert.equal(live.status().idle, true);
-  } finally {
-    await live.stop();
-    await box.drop();
-    await h.close();
-  }
-});
+/** A source on `box` that emitted one message (`subject`) and stopped: its cursor is saved. */
+async function emittedOneThenStopped(
+  h: SourceHarness,
+  box: TestMailbox,
+  config: unknown,
+  id: string,
+  subject: string,
+) {
+  const live = running(h, config, id);
+  await until("the source to idle", () => live.state() === "idle");
+  await box.append(mail({ subject }));
+  await until("the first event", async () => (await h.events()).length === 1);
+  await live.stop();
+}
+
+Deno.test(
+  "imap: an appended message becomes one event with the parsed fields",
+  opts,
+  () =>
+    withMailbox(async (h, box) => {
+      const live = running(
+        h,
+        imapConfig(box.name, { include_body: ["text", "html"] }),
+        "trigger_imap1",
+      );
+      try {
+        await until("the source to idle", () => live.state() === "idle");
+        const raw = [
+          'From: "Alice Example" <alice@example.org>',
+          "To: Bob <bob@example.org>, carol@example.org",
+          "Cc: Dave <dave@example.org>",
+          "Subject: =?utf-8?q?Gr=C3=BC=C3=9Fe?= from Alice",
+          "Message-ID: <first-1@example.org>",
+          "Date: Tue, 01 Dec 2026 10:00:00 +0000",
+          "X-Custom: one",
+          "MIME-Version: 1.0",
+          'Content-Type: multipart/mixed; boundary="b1"',
+          "",
+          "--b1",
+          'Content-Type: multipart/alternative; boundary="b2"',
+          "",
+          "--b2",
+          "Content-Type: text/plain; charset=utf-8",
+          "",
+          "Hello Bob",
+          "--b2",
+          "Content-Type: text/html; charset=utf-8",
+          "",
+          "<p>Hello <b>Bob</b></p>",
+          "--b2--",
+          "--b1",
+          'Content-Type: application/pdf; name="report.pdf"',
+          'Content-Disposition: attachment; filename="report.pdf"',
+          "Content-Transfer-Encoding: base64",
+          "",
+          btoa("%PDF-1.4 twelve"),
+          "--b1--",
+          "",
+        ].join("\r\n");
+        const uid = await box.append(raw);
+        const [e] = await eventsSoon(h);
+        const body = bodyOf(e);
+        assert.equal(body.message_id, "<first-1@example.org>");
+        assert.deepEqual(body.from, { name: "Alice Example", address: "alice@example.org" });
+        assert.deepEqual(body.to, [
+          { name: "Bob", address: "bob@example.org" },
+          { name: "", address: "carol@example.org" },
+        ]);
+        assert.deepEqual(body.cc, [{ name: "Dave", address: "dave@example.org" }]);
+        assert.equal(body.subject, "Grüße from Alice");
+        assert.equal(body.date, "2026-12-01T10:00:00.000Z");
+        assert.equal(body.text.trim(), "Hello Bob");
+        assert.equal(body.html.trim(), "<p>Hello <b>Bob</b></p>");
+        assert.equal(body.headers["x-custom"], "one");
+        assert.deepEqual(body.attachments, [{
+          filename: "report.pdf",
+          content_type: "application/pdf",
+          size: 15,
+          disposition: "attachment",
+        }]);
+        assert.equal(body.uid, uid);
+        assert.equal(body.mailbox, box.name);
+        assert.equal(e.headers["x-imap-uid"], String(uid));
+        assert.equal(e.headers["x-imap-message-id"], "<first-1@example.org>");
+        assert.equal(e.headers["x-trigger-type"], "imap");
+        assert.equal(e.source, "trigger:trigger_imap1");
+        // Not asked: no \Seen set, nothing moved.
+        assert.deepEqual((await box.flags(uid))?.includes("\\Seen"), false);
+      } finally {
+        await live.stop();
+      }
+    }),
+);
+
+Deno.test(
+  "imap: IDLE delivers a new message within 2 seconds",
+  opts,
+  () =>
+    withMailbox(async (h, box) => {
+      // A long poll interval: only IDLE can be this fast.
+      const live = running(h, imapConfig(box.name, { poll_interval: "10m" }), "trigger_idle");
+      try {
+        await until("the source to idle", () => live.state() === "idle");
+        await new Promise((r) => setTimeout(r, 300)); // well inside IDLE
+        const t0 = Date.now();
+        await box.append(mail({ subject: "idle" }));
+        await until("the event", async () => (await h.events()).length === 1, 2000);
+        const took = Date.now() - t0;
+        assert.ok(took < 2000, `took ${took} ms`);
+        assert.equal(live.status().idle, true);
+      } finally {
+        await live.stop();
+      }
+    }),
+);
 
 Deno.test(
   "imap: 20 messages that arrived while stopped become 20 events after the start, none twice",
   opts,
-  async () => {
-    const h = await sourceHarness();
-    const box = await freshMailbox();
-    const cfg = imapConfig(box.name);
-    try {
-      let live = running(h, cfg, "trigger_backlog");
-      await until("the source to idle", () => live.state() === "idle");
-      await box.append(mail({ subject: "before stop" }));
-      await until("the first event", async () => (await h.events()).length === 1);
-      await live.stop();
+  () =>
+    withMailbox(async (h, box) => {
+      const cfg = imapConfig(box.name);
+      await emittedOneThenStopped(h, box, cfg, "trigger_backlog", "before stop");
       for (let i = 0; i < 20; i++) await box.append(mail({ subject: `while stopped ${i}` }));
-      live = running(h, cfg, "trigger_backlog");
+      const live = running(h, cfg, "trigger_backlog");
       await until("21 events", async () => (await h.events()).length >= 21);
       await until("the source to idle", () => live.state() === "idle");
       await live.stop();
       // A third start and a manual run find nothing new.
-      const again = await h.create(imapSourceFactory, cfg, "trigger_backlog").source.poll!(
-        new AbortController().signal,
-      );
+      const again = await pollOnce(h, imapSourceFactory, cfg, "trigger_backlog");
       assert.deepEqual([again.emitted, again.duplicates], [0, 0]);
       // One batch shares one receivedAt: order by UID.
       const bodies = (await h.events()).map(bodyOf).sort((a, b) => a.uid - b.uid);
@@ -169,53 +191,45 @@ Deno.test(
         subjects.slice(1),
         Array.from({ length: 20 }, (_, i) => `while stopped ${i}`),
       );
-    } finally {
-      await box.drop();
-      await h.close();
-    }
-  },
+    }),
 );
 
-Deno.test("imap: mark_seen and move_to act only after the commit", opts, async () => {
-  const h = await sourceHarness();
-  const box = await freshMailbox();
-  const archive = `${box.name}/done`;
-  await box.client.mailboxCreate(archive);
-  const ctx = h.context("trigger_move", "imap");
-  const emit = ctx.emit;
-  let stillThereAfterCommit = false;
-  ctx.emit = async (events) => {
-    const r = await emit(events);
-    // Committed, and the message has not moved yet: the move follows the commit.
-    stillThereAfterCommit = (await h.events()).length === 1 && (await box.count()) === 1;
-    return r;
-  };
-  const cfg = imapSourceFactory.parseConfig(
-    imapConfig(box.name, { mark_seen: true, move_to: archive, emit_existing: true }),
-  );
-  try {
-    await box.append(mail({ subject: "to archive" }));
-    const r = await imapSourceFactory.create(cfg, ctx).poll!(new AbortController().signal);
-    assert.equal(r.emitted, 1);
-    assert.equal(stillThereAfterCommit, true);
-    assert.equal(await box.count(), 0);
-    assert.equal(await box.count(archive), 1);
-    const moved = await box.flags(1, archive);
-    assert.ok(moved?.includes("\\Seen"), `flags ${moved}`);
-  } finally {
-    await box.drop();
-    await h.close();
-  }
-});
+Deno.test(
+  "imap: mark_seen and move_to act only after the commit",
+  opts,
+  () =>
+    withMailbox(async (h, box) => {
+      const archive = `${box.name}/done`;
+      await box.client.mailboxCreate(archive);
+      const ctx = h.context("trigger_move", "imap");
+      const emit = ctx.emit;
+      let stillThereAfterCommit = false;
+      ctx.emit = async (events) => {
+        const r = await emit(events);
+        // Committed, and the message has not moved yet: the move follows the commit.
+        stillThereAfterCommit = (await h.events()).length === 1 && (await box.count()) === 1;
+        return r;
+      };
+      const cfg = imapSourceFactory.parseConfig(
+        imapConfig(box.name, { mark_seen: true, move_to: archive, emit_existing: true }),
+      );
+      await box.append(mail({ subject: "to archive" }));
+      const r = await imapSourceFactory.create(cfg, ctx).poll!(signal());
+      assert.equal(r.emitted, 1);
+      assert.equal(stillThereAfterCommit, true);
+      assert.equal(await box.count(), 0);
+      assert.equal(await box.count(archive), 1);
+      const moved = await box.flags(1, archive);
+      assert.ok(moved?.includes("\\Seen"), `flags ${moved}`);
+    }),
+);
 
 Deno.test(
   "imap: a failure between commit and cursor re-emits as duplicates, never twice",
   opts,
-  async () => {
-    const h = await sourceHarness();
-    const box = await freshMailbox();
-    const cfg = imapSourceFactory.parseConfig(imapConfig(box.name, { emit_existing: true }));
-    try {
+  () =>
+    withMailbox(async (h, box) => {
+      const cfg = imapSourceFactory.parseConfig(imapConfig(box.name, { emit_existing: true }));
       for (let i = 0; i < 3; i++) await box.append(mail({ subject: `m${i}` }));
       const ctx = h.context("trigger_crash", "imap");
       const set = ctx.cursor.set;
@@ -229,27 +243,21 @@ Deno.test(
         return set(v);
       };
       const source = imapSourceFactory.create(cfg, ctx);
-      await assert.rejects(source.poll!(new AbortController().signal), /crash before/);
+      await assert.rejects(source.poll!(signal()), /crash before/);
       assert.equal((await h.events()).length, 3);
-      const again = await source.poll!(new AbortController().signal);
+      const again = await source.poll!(signal());
       assert.deepEqual([again.emitted, again.duplicates], [0, 3]);
       assert.equal((await h.events()).length, 3);
       assert.equal(JSON.parse(h.cursors.get("trigger_crash")!).uid, 3);
-    } finally {
-      await box.drop();
-      await h.close();
-    }
-  },
+    }),
 );
 
 Deno.test(
   "imap: a message over max_bytes and a broken one become events with parse_error",
   opts,
-  async () => {
-    const h = await sourceHarness();
-    const box = await freshMailbox();
-    const cfg = imapConfig(box.name, { emit_existing: true, max_bytes: 64 * 1024 });
-    try {
+  () =>
+    withMailbox(async (h, box) => {
+      const cfg = imapConfig(box.name, { emit_existing: true, max_bytes: 64 * 1024 });
       const huge = "A".repeat(300 * 1024).replace(/(.{76})/g, "$1\r\n");
       await box.append([
         "From: big@example.org",
@@ -281,9 +289,7 @@ Deno.test(
         `From: deep@example.org\r\nSubject: too deep\r\nMIME-Version: 1.0\r\n${nested}`,
       );
       await box.append(mail({ subject: "fine after" }));
-      const r = await h.create(imapSourceFactory, cfg, "trigger_bad").source.poll!(
-        new AbortController().signal,
-      );
+      const r = await pollOnce(h, imapSourceFactory, cfg, "trigger_bad");
       assert.equal(r.emitted, 3);
       const [big, deep, fine] = (await h.events()).map(bodyOf).sort((a, b) => a.uid - b.uid);
       assert.equal(big.subject, "huge attachment");
@@ -297,96 +303,84 @@ Deno.test(
       assert.match(deep.parse_error, /cannot parse message/);
       assert.equal(fine.subject, "fine after");
       assert.equal(fine.parse_error, undefined);
-    } finally {
-      await box.drop();
-      await h.close();
-    }
-  },
+    }),
 );
 
-Deno.test("imap: raw and attachment content are included within max_bytes", opts, async () => {
-  const h = await sourceHarness();
-  const box = await freshMailbox();
-  const cfg = imapConfig(box.name, {
-    emit_existing: true,
-    include_body: "raw",
-    attachments: "content",
-    max_bytes: 8 * 1024,
-  });
-  try {
-    const small = btoa("small file");
-    const large = btoa("x".repeat(6000)).replace(/(.{76})/g, "$1\r\n");
-    const raw = [
-      "From: a@example.org",
-      "Subject: two files",
-      "MIME-Version: 1.0",
-      'Content-Type: multipart/mixed; boundary="q"',
-      "",
-      "--q",
-      "Content-Type: text/plain",
-      "",
-      "hi",
-      "--q",
-      'Content-Type: text/plain; name="a.txt"',
-      "Content-Disposition: attachment; filename=a.txt",
-      "Content-Transfer-Encoding: base64",
-      "",
-      small,
-      "--q",
-      'Content-Type: application/octet-stream; name="b.bin"',
-      "Content-Disposition: attachment; filename=b.bin",
-      "Content-Transfer-Encoding: base64",
-      "",
-      large,
-      "--q--",
-      "",
-    ].join("\r\n");
-    await box.append(raw);
-    const run = async (maxBytes: number) => {
-      const hh = await sourceHarness();
-      try {
-        await hh.create(imapSourceFactory, { ...cfg, max_bytes: maxBytes }, "trigger_raw").source
-          .poll!(new AbortController().signal);
-        return (await hh.events()).map(bodyOf)[0];
-      } finally {
-        await hh.close();
-      }
-    };
-    const decode = (b64: string) => dec.decode(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)));
-    // An ~8.7 KiB message: with 16 KiB, raw (~11.6 KiB as base64) and the small file fit,
-    // the 8 KiB of b.bin no longer do.
-    assert.ok(raw.length > 8500 && raw.length < 9000, `message is ${raw.length} bytes`);
-    const a = await run(16 * 1024);
-    assert.equal(a.text, undefined);
-    assert.ok(decode(a.raw) === raw, "raw is the message as stored");
-    assert.equal(decode(a.attachments[0].content), "small file");
-    assert.equal(a.attachments[1].content, undefined);
-    assert.equal(a.attachments[1].size, 6000);
-    assert.deepEqual(a.omitted, ["attachments[1].content"]);
-    // With 11 KiB, raw does not fit and both files do.
-    const b = await run(11 * 1024);
-    assert.ok(b.raw === undefined, "raw left out");
-    assert.ok(decode(b.attachments[1].content) === "x".repeat(6000), "content of b.bin");
-    assert.deepEqual(b.omitted, ["raw"]);
-  } finally {
-    await box.drop();
-    await h.close();
-  }
-});
+Deno.test(
+  "imap: raw and attachment content are included within max_bytes",
+  opts,
+  () =>
+    withMailbox(async (_h, box) => {
+      const cfg = imapConfig(box.name, {
+        emit_existing: true,
+        include_body: "raw",
+        attachments: "content",
+        max_bytes: 8 * 1024,
+      });
+      const small = btoa("small file");
+      const large = btoa("x".repeat(6000)).replace(/(.{76})/g, "$1\r\n");
+      const raw = [
+        "From: a@example.org",
+        "Subject: two files",
+        "MIME-Version: 1.0",
+        'Content-Type: multipart/mixed; boundary="q"',
+        "",
+        "--q",
+        "Content-Type: text/plain",
+        "",
+        "hi",
+        "--q",
+        'Content-Type: text/plain; name="a.txt"',
+        "Content-Disposition: attachment; filename=a.txt",
+        "Content-Transfer-Encoding: base64",
+        "",
+        small,
+        "--q",
+        'Content-Type: application/octet-stream; name="b.bin"',
+        "Content-Disposition: attachment; filename=b.bin",
+        "Content-Transfer-Encoding: base64",
+        "",
+        large,
+        "--q--",
+        "",
+      ].join("\r\n");
+      await box.append(raw);
+      const run = async (maxBytes: number) => {
+        const hh = await sourceHarness();
+        try {
+          await pollOnce(hh, imapSourceFactory, { ...cfg, max_bytes: maxBytes }, "trigger_raw");
+          return (await hh.events()).map(bodyOf)[0];
+        } finally {
+          await hh.close();
+        }
+      };
+      const decode = (b64: string) =>
+        dec.decode(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)));
+      // An ~8.7 KiB message: with 16 KiB, raw (~11.6 KiB as base64) and the small file fit,
+      // the 8 KiB of b.bin no longer do.
+      assert.ok(raw.length > 8500 && raw.length < 9000, `message is ${raw.length} bytes`);
+      const a = await run(16 * 1024);
+      assert.equal(a.text, undefined);
+      assert.ok(decode(a.raw) === raw, "raw is the message as stored");
+      assert.equal(decode(a.attachments[0].content), "small file");
+      assert.equal(a.attachments[1].content, undefined);
+      assert.equal(a.attachments[1].size, 6000);
+      assert.deepEqual(a.omitted, ["attachments[1].content"]);
+      // With 11 KiB, raw does not fit and both files do.
+      const b = await run(11 * 1024);
+      assert.ok(b.raw === undefined, "raw left out");
+      assert.ok(decode(b.attachments[1].content) === "x".repeat(6000), "content of b.bin");
+      assert.deepEqual(b.omitted, ["raw"]);
+    }),
+);
 
 Deno.test(
   "imap: a changed UIDVALIDITY emits only mail newer than the last emitted",
   opts,
-  async () => {
-    const h = await sourceHarness();
-    const box = await freshMailbox();
-    const cfg = imapConfig(box.name);
-    try {
-      const live = running(h, cfg, "trigger_uidv");
-      await until("the source to idle", () => live.state() === "idle");
-      await box.append(mail({ subject: "first" }));
-      await until("the first event", async () => (await h.events()).length === 1);
-      await live.stop();
+  () =>
+    withMailbox(async (h, box) => {
+      const cfg = imapConfig(box.name);
+      await emittedOneThenStopped(h, box, cfg, "trigger_uidv", "first");
       const before = JSON.parse(h.cursors.get("trigger_uidv")!);
       // The mailbox is recreated (new UIDVALIDITY) and restored from a "backup": the old
       // message with its old arrival time, plus one that arrived after.
@@ -396,9 +390,7 @@ Deno.test(
       await box.append(mail({ subject: "older restored" }), new Date(Date.now() - 7_200_000));
       await new Promise((r) => setTimeout(r, 1100)); // INTERNALDATE has seconds
       await box.append(mail({ subject: "new after restore" }));
-      const r = await h.create(imapSourceFactory, cfg, "trigger_uidv").source.poll!(
-        new AbortController().signal,
-      );
+      const r = await pollOnce(h, imapSourceFactory, cfg, "trigger_uidv");
       assert.equal(r.emitted, 1);
       const subjects = (await h.events()).map((e) => bodyOf(e).subject);
       assert.deepEqual(subjects.sort(), ["first", "new after restore"]);
@@ -407,50 +399,38 @@ Deno.test(
       assert.equal(after.uid, 3);
       // Then it follows the new UIDs as usual.
       await box.append(mail({ subject: "next" }));
-      const next = await h.create(imapSourceFactory, cfg, "trigger_uidv").source.poll!(
-        new AbortController().signal,
-      );
+      const next = await pollOnce(h, imapSourceFactory, cfg, "trigger_uidv");
       assert.equal(next.emitted, 1);
-    } finally {
-      await box.drop();
-      await h.close();
-    }
-  },
+    }),
 );
 
 Deno.test(
   "imap: a connection the server drops is reconnected and mail keeps coming",
   opts,
-  async () => {
+  () => {
     // A private Dovecot: dropping its sessions cannot disturb the other tests.
     const dovecot = dovecotInstance("imap_drop", 1153);
-    await dovecot.start();
-    const h = await sourceHarness();
-    const live = running(h, imapConfig("INBOX", { port: dovecot.port }), "trigger_drop");
-    try {
-      await until("the source to idle", () => live.state() === "idle");
-      const states = new Set<unknown>();
-      const seen = setInterval(() => states.add(live.state()), 2);
-      await dovecot.kick();
-      await until("a reconnect", () => states.has("reconnecting") || states.has("connected"), 5000);
-      await until("the source to idle again", () => live.state() === "idle", 10_000);
-      clearInterval(seen);
-      const c = await imapClient(dovecot.port);
+    return withDovecot(dovecot, async (h) => {
+      const live = running(h, imapConfig("INBOX", { port: dovecot.port }), "trigger_drop");
       try {
-        await c.append("INBOX", mail({ subject: "after the drop" }));
+        await until("the source to idle", () => live.state() === "idle");
+        const states = new Set<unknown>();
+        const seen = setInterval(() => states.add(live.state()), 2);
+        await dovecot.kick();
+        await until(
+          "a reconnect",
+          () => states.has("reconnecting") || states.has("connected"),
+          5000,
+        );
+        await until("the source to idle again", () => live.state() === "idle", 10_000);
+        clearInterval(seen);
+        await appendTo(dovecot.port, mail({ subject: "after the drop" }));
+        const [e] = await eventsSoon(h, 5000);
+        assert.equal(bodyOf(e).subject, "after the drop");
       } finally {
-        await c.logout().catch(() => c.close());
+        await live.stop();
       }
-      const [e] = await until("the event", async () => {
-        const ev = await h.events();
-        return ev.length ? ev : null;
-      }, 5000);
-      assert.equal(bodyOf(e).subject, "after the drop");
-    } finally {
-      await live.stop();
-      await h.close();
-      await dovecot.stop();
-    }
+    });
   },
 );
 
@@ -472,88 +452,63 @@ Deno.test(
   },
 );
 
-Deno.test("imap: a server without IDLE is polled every poll_interval", opts, async () => {
+Deno.test("imap: a server without IDLE is polled every poll_interval", opts, () => {
   const dovecot = dovecotInstance("imap_noidle", 1154, { IMAP_NO_IDLE: "true" });
-  await dovecot.start();
-  const h = await sourceHarness();
-  const live = running(
-    h,
-    imapConfig("INBOX", { port: dovecot.port, poll_interval: "1s" }),
-    "trigger_noidle",
-  );
-  try {
-    await until("the source to poll", () => live.state() === "polling");
-    assert.equal(live.status().idle, false);
-    const c = await imapClient(dovecot.port);
+  return withDovecot(dovecot, async (h) => {
+    const live = running(
+      h,
+      imapConfig("INBOX", { port: dovecot.port, poll_interval: "1s" }),
+      "trigger_noidle",
+    );
     try {
-      await c.append("INBOX", mail({ subject: "polled" }));
+      await until("the source to poll", () => live.state() === "polling");
+      assert.equal(live.status().idle, false);
+      await appendTo(dovecot.port, mail({ subject: "polled" }));
+      const [e] = await eventsSoon(h, 5000, (x) => bodyOf(x).subject === "polled");
+      assert.equal(bodyOf(e).subject, "polled");
     } finally {
-      await c.logout().catch(() => c.close());
+      await live.stop();
     }
-    const [e] = await until("the event", async () => {
-      const ev = (await h.events()).filter((x) => bodyOf(x).subject === "polled");
-      return ev.length ? ev : null;
-    }, 5000);
-    assert.equal(bodyOf(e).subject, "polled");
-  } finally {
-    await live.stop();
-    await h.close();
-    await dovecot.stop();
-  }
+  });
 });
 
-Deno.test("imap: STARTTLS with the server's CA, and refused without it", opts, async () => {
-  const h = await sourceHarness();
-  const box = await freshMailbox();
-  const ca = await Deno.readTextFile(mustPeer("IMAP_CA_FILE"));
-  try {
-    await box.append(mail({ subject: "over tls" }));
-    const untrusted = imapConfig(box.name, { starttls: true, emit_existing: true });
-    const tlsCfg = { ...untrusted, ca };
-    const r = await h.create(imapSourceFactory, tlsCfg, "trigger_tls").source.poll!(
-      new AbortController().signal,
-    );
-    assert.equal(r.emitted, 1);
-    // The same without the CA: the self-signed certificate is not trusted.
-    await assert.rejects(
-      h.create(imapSourceFactory, untrusted, "trigger_tls2").source.poll!(
-        new AbortController().signal,
-      ),
-      /cannot connect.*(certificate|self.signed)/i,
-    );
-  } finally {
-    await box.drop();
-    await h.close();
-  }
-});
+Deno.test(
+  "imap: STARTTLS with the server's CA, and refused without it",
+  opts,
+  () =>
+    withMailbox(async (h, box) => {
+      const ca = await Deno.readTextFile(mustPeer("IMAP_CA_FILE"));
+      await box.append(mail({ subject: "over tls" }));
+      const untrusted = imapConfig(box.name, { starttls: true, emit_existing: true });
+      const tlsCfg = { ...untrusted, ca };
+      const r = await pollOnce(h, imapSourceFactory, tlsCfg, "trigger_tls");
+      assert.equal(r.emitted, 1);
+      // The same without the CA: the self-signed certificate is not trusted.
+      await assert.rejects(
+        pollOnce(h, imapSourceFactory, untrusted, "trigger_tls2"),
+        /cannot connect.*(certificate|self.signed)/i,
+      );
+    }),
+);
 
-Deno.test("imap: a refused login shows as the trigger's error", opts, async () => {
+Deno.test("imap: a refused login shows as the trigger's error", opts, () => {
   // A private Dovecot: failed logins slow down later ones from the same address (Dovecot's
   // auth penalty), which must not reach the other tests.
   const dovecot = dovecotInstance("imap_badpw", 1158);
-  await dovecot.start();
-  const h = await sourceHarness();
-  const cfg = imapConfig("INBOX", { port: dovecot.port, password: "wrong" });
-  const live = running(h, cfg, "trigger_badpw");
-  try {
-    await until("an error", () => live.state() === "error", 10_000);
-    assert.match(String(live.status().last_error), /login as .* refused \(password\)/);
-  } finally {
-    await live.stop();
-    await h.close();
-    await dovecot.stop();
-  }
+  return withDovecot(dovecot, async (h) => {
+    const cfg = imapConfig("INBOX", { port: dovecot.port, password: "wrong" });
+    const live = running(h, cfg, "trigger_badpw");
+    try {
+      await until("an error", () => live.state() === "error", 10_000);
+      assert.match(String(live.status().last_error), /login as .* refused \(password\)/);
+    } finally {
+      await live.stop();
+    }
+  });
 });
 
 Deno.test("imap: config errors name the field", () => {
-  const bad = (c: unknown) => {
-    try {
-      imapSourceFactory.parseConfig(c);
-      return "";
-    } catch (e) {
-      return JSON.stringify((e as { issues: unknown }).issues);
-    }
-  };
+  const bad = (c: unknown) => configIssues(imapSourceFactory, c);
   assert.match(bad({ host: "h", username: "u" }), /password.*exactly one of password or oauth2/);
   assert.match(bad({ host: "h", username: "u", password: "p", extra: 1 }), /extra/);
   assert.match(
