@@ -1,7 +1,9 @@
 /** Create or edit a destination: name, type, config and retry as JSON, active. */
 import { useState } from "preact/hooks";
-import { api, parseJsonField, pretty } from "./api.ts";
-import { CheckField, FormAlert, FormNotice, JsonField, SelectField, TextField } from "./fields.tsx";
+import { parseJsonField, pretty } from "./api.ts";
+import { CheckField, JsonField, SelectField, TextField } from "./fields.tsx";
+import { SaveRow } from "./save_row.tsx";
+import { FIX_FIELDS, useSave } from "./use_save.ts";
 
 export const DESTINATION_TYPES = [
   "http",
@@ -45,10 +47,7 @@ export function DestinationForm({ initial }: { initial?: DestinationValue }) {
   const [config, setConfig] = useState(pretty(initial?.config ?? EXAMPLES.http));
   const [retry, setRetry] = useState(pretty(initial?.retry));
   const [active, setActive] = useState(initial?.active ?? true);
-  const [busy, setBusy] = useState(false);
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [alert, setAlert] = useState<string | undefined>();
-  const [notice, setNotice] = useState<string | undefined>();
+  const { busy, errors, alert, notice, setAlert, setNotice, saveRecord } = useSave(FIELDS);
 
   const changeType = (t: string) => {
     // A fresh form follows the type's example until the user writes their own config.
@@ -64,22 +63,14 @@ export function DestinationForm({ initial }: { initial?: DestinationValue }) {
     const c = parseJsonField(config, "object");
     const r = parseJsonField(retry, "object");
     if (c.error || r.error) {
-      setAlert("fix the fields marked above first");
+      setAlert(FIX_FIELDS);
       return;
     }
-    setBusy(true);
     const body: Record<string, unknown> = { name, type, config: c.value ?? {}, active };
     if (r.value !== undefined) body.retry = r.value;
-    const res = initial?.id
-      ? await api("PUT", `/api/destinations/${initial.id}`, body, FIELDS)
-      : await api("POST", "/api/destinations", body, FIELDS);
-    setBusy(false);
-    setErrors(res.fields ?? {});
-    setAlert(res.ok ? undefined : res.message);
-    if (!res.ok) return;
-    if (!initial?.id) location.assign(`/ui/destinations/${res.data.id}`);
-    else {
-      setConfig(pretty(res.data.config));
+    const saved = await saveRecord("destinations", initial?.id, body);
+    if (saved) {
+      setConfig(pretty(saved.config));
       setNotice("Saved");
     }
   };
@@ -128,13 +119,12 @@ export function DestinationForm({ initial }: { initial?: DestinationValue }) {
         hint="Optional JSON; empty keeps the default schedule."
       />
       <CheckField id="dest-active" label="Active" checked={active} onChange={setActive} />
-      <FormAlert message={alert} />
-      <FormNotice message={notice} />
-      <div class="row">
-        <button type="submit" disabled={busy}>
-          {initial?.id ? "Save destination" : "Create destination"}
-        </button>
-      </div>
+      <SaveRow
+        label={initial?.id ? "Save destination" : "Create destination"}
+        busy={busy}
+        alert={alert}
+        notice={notice}
+      />
     </form>
   );
 }

@@ -94,6 +94,35 @@ export function CheckField(
   );
 }
 
+/** A labelled textarea: free text, one entry per line, JSON. */
+export function TextAreaField(
+  p: Base & {
+    value: string;
+    onInput: (v: string) => void;
+    rows: number;
+    placeholder?: string;
+    spellcheck?: boolean;
+  },
+) {
+  return (
+    <div class="field">
+      <label for={p.id}>{p.label}</label>
+      <textarea
+        id={p.id}
+        name={p.id}
+        rows={p.rows}
+        spellcheck={p.spellcheck}
+        placeholder={p.placeholder}
+        aria-invalid={p.error ? "true" : undefined}
+        aria-describedby={describedBy(p.id, p.error, p.hint)}
+        onInput={(e) => p.onInput((e.currentTarget as HTMLTextAreaElement).value)}
+        value={p.value}
+      />
+      <Described id={p.id} error={p.error} hint={p.hint} />
+    </div>
+  );
+}
+
 /**
  * A JSON editor: a textarea that says at once when its text is not JSON (or not the kind of
  * JSON the field takes), and shows the API's message for the field after a save.
@@ -107,25 +136,9 @@ export function JsonField(
     placeholder?: string;
   },
 ) {
-  const local = parseJsonField(p.value, p.kind).error;
-  const error = local ?? p.error;
-  return (
-    <div class="field">
-      <label for={p.id}>{p.label}</label>
-      <textarea
-        id={p.id}
-        name={p.id}
-        rows={p.rows ?? 6}
-        spellcheck={false}
-        placeholder={p.placeholder}
-        aria-invalid={error ? "true" : undefined}
-        aria-describedby={describedBy(p.id, error, p.hint)}
-        onInput={(e) => p.onInput((e.currentTarget as HTMLTextAreaElement).value)}
-        value={p.value}
-      />
-      <Described id={p.id} error={error} hint={p.hint} />
-    </div>
-  );
+  const { kind, rows, error, ...rest } = p;
+  const local = parseJsonField(p.value, kind).error;
+  return <TextAreaField {...rest} rows={rows ?? 6} spellcheck={false} error={local ?? error} />;
 }
 
 /** The form-level message of a failed save (what no field claimed). */

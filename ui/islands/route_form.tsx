@@ -4,8 +4,10 @@
  * pipeline, signature, response, limits) with their validation messages next to each.
  */
 import { useState } from "preact/hooks";
-import { api, parseJsonField, pretty } from "./api.ts";
-import { CheckField, FormAlert, FormNotice, JsonField, SelectField, TextField } from "./fields.tsx";
+import { parseJsonField, pretty } from "./api.ts";
+import { CheckField, JsonField, SelectField, TextField } from "./fields.tsx";
+import { SaveRow } from "./save_row.tsx";
+import { FIX_FIELDS, useSave } from "./use_save.ts";
 
 const METHODS = ["POST", "PUT", "PATCH", "GET", "DELETE", "ANY"];
 const JSON_PARTS = [
@@ -61,10 +63,7 @@ export function RouteForm(
     >,
   );
   const [active, setActive] = useState(initial?.active !== false);
-  const [busy, setBusy] = useState(false);
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [alert, setAlert] = useState<string | undefined>();
-  const [notice, setNotice] = useState<string | undefined>();
+  const { busy, errors, alert, notice, setAlert, setNotice, saveRecord } = useSave(FIELDS);
 
   const toggle = (id: string, on: boolean) =>
     setEntries((xs) =>
@@ -86,23 +85,15 @@ export function RouteForm(
       else if (r.value !== undefined) body[k] = r.value;
     }
     if (bad) {
-      setAlert("fix the fields marked above first");
+      setAlert(FIX_FIELDS);
       return;
     }
-    setBusy(true);
-    const res = initial?.id
-      ? await api("PUT", `/api/routes/${initial.id}`, body, FIELDS)
-      : await api("POST", "/api/routes", body, FIELDS);
-    setBusy(false);
-    setErrors(res.fields ?? {});
-    setAlert(res.ok ? undefined : res.message);
-    if (!res.ok) return;
-    if (!initial?.id) location.assign(`/ui/routes/${res.data.id}`);
-    else {
-      if (res.data.signature_config) {
-        setJson((j) => ({ ...j, signature_config: pretty(res.data.signature_config) }));
+    const saved = await saveRecord("routes", initial?.id, body);
+    if (saved) {
+      if (saved.signature_config) {
+        setJson((j) => ({ ...j, signature_config: pretty(saved.signature_config) }));
       }
-      setNotice(`Saved (version ${res.data.version})`);
+      setNotice(`Saved (version ${saved.version})`);
     }
   };
 
@@ -168,11 +159,12 @@ export function RouteForm(
         />
       ))}
       <CheckField id="route-active" label="Active" checked={active} onChange={setActive} />
-      <FormAlert message={alert} />
-      <FormNotice message={notice} />
-      <div class="row">
-        <button type="submit" disabled={busy}>{initial?.id ? "Save route" : "Create route"}</button>
-      </div>
+      <SaveRow
+        label={initial?.id ? "Save route" : "Create route"}
+        busy={busy}
+        alert={alert}
+        notice={notice}
+      />
     </form>
   );
 }

@@ -4,8 +4,9 @@
  * null: the key goes back to the node's default.
  */
 import { useState } from "preact/hooks";
-import { api } from "./api.ts";
-import { FormAlert, FormNotice, TextField } from "./fields.tsx";
+import { TextAreaField, TextField } from "./fields.tsx";
+import { SaveRow } from "./save_row.tsx";
+import { useSave } from "./use_save.ts";
 
 const FIELDS = [
   "allow_hosts",
@@ -16,6 +17,31 @@ const FIELDS = [
   "max_body_bytes",
   "broker_defaults",
 ] as const;
+
+/** The number settings: one input each, sent as a number or null (back to the default). */
+const NUMBERS = [
+  {
+    key: "retention_days",
+    id: "set-retention",
+    label: "Retention days",
+    hint: "Delivered events older than this are removed (default: the node's RETENTION_DAYS).",
+  },
+  {
+    key: "ingest_rate_per_second",
+    id: "set-rate",
+    label: "Ingest rate per second",
+    hint: "Webhooks per second for the whole node; 0: unlimited.",
+  },
+  { key: "ingest_burst", id: "set-burst", label: "Ingest burst" },
+  {
+    key: "max_body_bytes",
+    id: "set-max-body",
+    label: "Default body limit (bytes)",
+    hint:
+      "Webhook bodies larger than this are refused with 413, for routes without their own limit (default: the node's MAX_BODY_BYTES).",
+  },
+] as const;
+type NumberKey = typeof NUMBERS[number]["key"];
 
 export interface SettingsValue {
   allow_hosts?: string[];
@@ -34,48 +60,20 @@ export interface SettingsValue {
 const lines = (s: string) => s.split("\n").map((x) => x.trim()).filter(Boolean);
 const num = (s: string) => (s.trim() === "" ? null : Number(s));
 
-function Lines(
-  p: {
-    id: string;
-    label: string;
-    value: string;
-    onInput: (v: string) => void;
-    error?: string;
-    hint: string;
-  },
-) {
-  return (
-    <div class="field">
-      <label for={p.id}>{p.label}</label>
-      <textarea
-        id={p.id}
-        rows={4}
-        value={p.value}
-        aria-invalid={p.error ? "true" : undefined}
-        aria-describedby={`${p.id}-hint${p.error ? ` ${p.id}-error` : ""}`}
-        onInput={(e) => p.onInput((e.currentTarget as HTMLTextAreaElement).value)}
-      />
-      <span class="hint" id={`${p.id}-hint`}>{p.hint}</span>
-      {p.error ? <p class="error" id={`${p.id}-error`} role="alert">{p.error}</p> : null}
-    </div>
-  );
-}
-
 export function SettingsForm({ initial }: { initial: SettingsValue }) {
   const [hosts, setHosts] = useState((initial.allow_hosts ?? []).join("\n"));
   const [cidrs, setCidrs] = useState((initial.allow_cidrs ?? []).join("\n"));
-  const [retention, setRetention] = useState(String(initial.retention_days ?? ""));
-  const [rate, setRate] = useState(String(initial.ingest_rate_per_second ?? ""));
-  const [burst, setBurst] = useState(String(initial.ingest_burst ?? ""));
-  const [maxBody, setMaxBody] = useState(String(initial.max_body_bytes ?? ""));
+  const [numbers, setNumbers] = useState(
+    Object.fromEntries(NUMBERS.map(({ key }) => [key, String(initial[key] ?? "")])) as Record<
+      NumberKey,
+      string
+    >,
+  );
   const b = initial.broker_defaults ?? {};
   const [rabbit, setRabbit] = useState(b.rabbitmq?.url ?? "");
   const [kafka, setKafka] = useState((b.kafka?.brokers ?? []).join("\n"));
   const [redis, setRedis] = useState(b.redis?.url ?? "");
-  const [busy, setBusy] = useState(false);
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [alert, setAlert] = useState<string | undefined>();
-  const [notice, setNotice] = useState<string | undefined>();
+  const { busy, errors, alert, notice, setNotice, send } = useSave(FIELDS);
   /** The part of a broker_defaults error that is about one broker. */
   const brokerError = (name: string) =>
     errors.broker_defaults?.split("; ").filter((p) => p.includes(`.${name}`)).join("; ") ||
@@ -84,78 +82,47 @@ export function SettingsForm({ initial }: { initial: SettingsValue }) {
     e.preventDefault();
     setNotice(undefined);
     const body: Record<string, unknown> = { allow_hosts: lines(hosts), allow_cidrs: lines(cidrs) };
-    const numbers = [
-      ["retention_days", retention],
-      ["ingest_rate_per_second", rate],
-      ["ingest_burst", burst],
-      ["max_body_bytes", maxBody],
-    ] as const;
-    for (const [k, v] of numbers) body[k] = num(v);
+    for (const { key } of NUMBERS) body[key] = num(numbers[key]);
     const brokers: Record<string, unknown> = {};
     if (rabbit.trim()) brokers.rabbitmq = { url: rabbit.trim() };
     if (lines(kafka).length) brokers.kafka = { brokers: lines(kafka) };
     if (redis.trim()) brokers.redis = { url: redis.trim() };
     body.broker_defaults = Object.keys(brokers).length ? brokers : null;
-    setBusy(true);
-    const r = await api("POST", "/api/settings", body, FIELDS);
-    setBusy(false);
-    setErrors(r.fields ?? {});
-    setAlert(r.ok ? undefined : r.message);
+    const r = await send("POST", "/api/settings", body);
     if (r.ok) setNotice("Settings saved");
   };
   return (
     <form class="stack" onSubmit={submit} aria-label="Settings">
-      <Lines
+      <TextAreaField
         id="set-hosts"
         label="Allowed hosts"
+        rows={4}
         value={hosts}
         onInput={setHosts}
         error={errors.allow_hosts}
         hint="One per line: hosts that tenants' destinations may reach even when private."
       />
-      <Lines
+      <TextAreaField
         id="set-cidrs"
         label="Allowed networks"
+        rows={4}
         value={cidrs}
         onInput={setCidrs}
         error={errors.allow_cidrs}
         hint="One CIDR per line, e.g. 10.0.0.0/8."
       />
-      <TextField
-        id="set-retention"
-        label="Retention days"
-        type="number"
-        value={retention}
-        onInput={setRetention}
-        error={errors.retention_days}
-        hint="Delivered events older than this are removed (default: the node's RETENTION_DAYS)."
-      />
-      <TextField
-        id="set-rate"
-        label="Ingest rate per second"
-        type="number"
-        value={rate}
-        onInput={setRate}
-        error={errors.ingest_rate_per_second}
-        hint="Webhooks per second for the whole node; 0: unlimited."
-      />
-      <TextField
-        id="set-burst"
-        label="Ingest burst"
-        type="number"
-        value={burst}
-        onInput={setBurst}
-        error={errors.ingest_burst}
-      />
-      <TextField
-        id="set-max-body"
-        label="Default body limit (bytes)"
-        type="number"
-        value={maxBody}
-        onInput={setMaxBody}
-        error={errors.max_body_bytes}
-        hint="Webhook bodies larger than this are refused with 413, for routes without their own limit (default: the node's MAX_BODY_BYTES)."
-      />
+      {NUMBERS.map((n) => (
+        <TextField
+          key={n.key}
+          id={n.id}
+          label={n.label}
+          type="number"
+          value={numbers[n.key]}
+          onInput={(v) => setNumbers((x) => ({ ...x, [n.key]: v }))}
+          error={errors[n.key]}
+          hint={"hint" in n ? n.hint : undefined}
+        />
+      ))}
       <TextField
         id="set-rabbitmq"
         label="Default RabbitMQ URL"
@@ -164,9 +131,10 @@ export function SettingsForm({ initial }: { initial: SettingsValue }) {
         error={brokerError("rabbitmq")}
         hint="amqp://user:password@host:5672/ for rabbitmq destinations and triggers without url (default: RABBITMQ_URL). The password is sealed and shown masked."
       />
-      <Lines
+      <TextAreaField
         id="set-kafka"
         label="Default Kafka brokers"
+        rows={4}
         value={kafka}
         onInput={setKafka}
         error={brokerError("kafka")}
@@ -180,11 +148,7 @@ export function SettingsForm({ initial }: { initial: SettingsValue }) {
         error={brokerError("redis")}
         hint="redis://host:6379 for redis destinations and triggers without url or address."
       />
-      <FormAlert message={alert} />
-      <FormNotice message={notice} />
-      <div class="row">
-        <button type="submit" disabled={busy}>Save settings</button>
-      </div>
+      <SaveRow label="Save settings" busy={busy} alert={alert} notice={notice} />
     </form>
   );
 }

@@ -3,8 +3,10 @@
  * as JSON (the type's fields listed from its JSON Schema), active.
  */
 import { useState } from "preact/hooks";
-import { api, parseJsonField, pretty } from "./api.ts";
-import { CheckField, FormAlert, FormNotice, JsonField, SelectField, TextField } from "./fields.tsx";
+import { parseJsonField, pretty } from "./api.ts";
+import { CheckField, JsonField, SelectField, TextField } from "./fields.tsx";
+import { SaveRow } from "./save_row.tsx";
+import { FIX_FIELDS, useSave } from "./use_save.ts";
 
 const FIELDS = ["name", "description", "type", "route_id", "config", "active"] as const;
 
@@ -82,10 +84,7 @@ export function TriggerForm(
   const [routeId, setRouteId] = useState(initial?.route_id ?? routes[0]?.id ?? "");
   const [config, setConfig] = useState(pretty(initial?.config ?? exampleConfig(byType[firstType])));
   const [active, setActive] = useState(initial?.active ?? true);
-  const [busy, setBusy] = useState(false);
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [alert, setAlert] = useState<string | undefined>();
-  const [notice, setNotice] = useState<string | undefined>();
+  const { busy, errors, alert, notice, setAlert, setNotice, saveRecord } = useSave(FIELDS);
 
   const changeType = (t: string) => {
     if (!initial && config === pretty(exampleConfig(byType[type]))) {
@@ -99,7 +98,7 @@ export function TriggerForm(
     setNotice(undefined);
     const c = parseJsonField(config, "object");
     if (c.error) {
-      setAlert("fix the fields marked above first");
+      setAlert(FIX_FIELDS);
       return;
     }
     const body: Record<string, unknown> = {
@@ -110,17 +109,9 @@ export function TriggerForm(
       active,
     };
     if (description) body.description = description;
-    setBusy(true);
-    const res = initial?.id
-      ? await api("PUT", `/api/triggers/${initial.id}`, body, FIELDS)
-      : await api("POST", "/api/triggers", body, FIELDS);
-    setBusy(false);
-    setErrors(res.fields ?? {});
-    setAlert(res.ok ? undefined : res.message);
-    if (!res.ok) return;
-    if (!initial?.id) location.assign(`/ui/triggers/${res.data.id}`);
-    else {
-      setConfig(pretty(res.data.config));
+    const saved = await saveRecord("triggers", initial?.id, body);
+    if (saved) {
+      setConfig(pretty(saved.config));
       setNotice("Saved");
     }
   };
@@ -177,13 +168,12 @@ export function TriggerForm(
         hint={<FieldList t={byType[type]} />}
       />
       <CheckField id="trigger-active" label="Active" checked={active} onChange={setActive} />
-      <FormAlert message={alert} />
-      <FormNotice message={notice} />
-      <div class="row">
-        <button type="submit" disabled={busy}>
-          {initial?.id ? "Save trigger" : "Create trigger"}
-        </button>
-      </div>
+      <SaveRow
+        label={initial?.id ? "Save trigger" : "Create trigger"}
+        busy={busy}
+        alert={alert}
+        notice={notice}
+      />
     </form>
   );
 }

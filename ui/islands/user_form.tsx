@@ -1,7 +1,8 @@
 /** An admin creates a user: username, password, role. */
 import { useState } from "preact/hooks";
-import { api } from "./api.ts";
-import { FormAlert, SelectField, TextField } from "./fields.tsx";
+import { SelectField, TextField } from "./fields.tsx";
+import { SaveRow } from "./save_row.tsx";
+import { useSave } from "./use_save.ts";
 
 const FIELDS = ["username", "password", "role"] as const;
 
@@ -9,16 +10,10 @@ export function UserForm() {
   const [username, setUsername] = useState("");
   const [password, setPassword] = useState("");
   const [role, setRole] = useState("user");
-  const [busy, setBusy] = useState(false);
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [alert, setAlert] = useState<string | undefined>();
+  const { busy, errors, alert, send } = useSave(FIELDS);
   const submit = async (e: Event) => {
     e.preventDefault();
-    setBusy(true);
-    const r = await api("POST", "/api/users", { username, password, role }, FIELDS);
-    setBusy(false);
-    setErrors(r.fields ?? {});
-    setAlert(r.ok ? undefined : r.message);
+    const r = await send("POST", "/api/users", { username, password, role });
     if (r.ok) location.reload();
   };
   return (
@@ -51,10 +46,7 @@ export function UserForm() {
         onChange={setRole}
         error={errors.role}
       />
-      <FormAlert message={alert} />
-      <div class="row">
-        <button type="submit" disabled={busy}>Create user</button>
-      </div>
+      <SaveRow label="Create user" busy={busy} alert={alert} />
     </form>
   );
 }

@@ -1,6 +1,7 @@
 /** Live tail, and the admins' pages: Users and Settings. */
 import { island } from "../components/island.tsx";
 import { fmtTime } from "../components/format.ts";
+import { DataTable } from "../components/data_table.tsx";
 import type { PageCtx, PageOut } from "../server/page.tsx";
 
 export async function liveTail(p: PageCtx): Promise<PageOut> {
@@ -40,43 +41,37 @@ export async function users(p: PageCtx): Promise<PageOut> {
       <>
         <h1>Users</h1>
         <div class="grid">
-          <table>
-            <thead>
-              <tr>
-                <th>Username</th>
-                <th>Role</th>
-                <th>Created</th>
-                <th>Action</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.items.map((u: User) => (
-                <tr key={u.id}>
-                  <td data-label="Username">
+          <DataTable<User>
+            columns={[
+              {
+                label: "Username",
+                cell: (u) => (
+                  <>
                     {u.username}
                     {u.must_change_password
                       ? <span class="badge warn">must change password</span>
                       : null}
-                  </td>
-                  <td data-label="Role">{u.role}</td>
-                  <td data-label="Created" class="small">{fmtTime(u.created_at)}</td>
-                  <td data-label="Action">
-                    {u.id === p.me.id
-                      ? <span class="muted small">you</span>
-                      : island("ActionButton", {
-                        label: "Delete",
-                        method: "DELETE",
-                        path: `/api/users/${u.id}`,
-                        confirm: `Delete user ${u.username} and everything it owns?`,
-                        done: "Deleted",
-                        then: "/ui/users",
-                        danger: true,
-                      })}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+                  </>
+                ),
+              },
+              { label: "Role", cell: (u) => u.role },
+              { label: "Created", class: "small", cell: (u) => fmtTime(u.created_at) },
+              {
+                label: "Action",
+                cell: (u) =>
+                  u.id === p.me.id ? <span class="muted small">you</span> : island("ActionButton", {
+                    label: "Delete",
+                    method: "DELETE",
+                    path: `/api/users/${u.id}`,
+                    confirm: `Delete user ${u.username} and everything it owns?`,
+                    done: "Deleted",
+                    then: "/ui/users",
+                    danger: true,
+                  }),
+              },
+            ]}
+            rows={list.items}
+          />
           <section class="card" aria-labelledby="new-h">
             <h2 id="new-h">New user</h2>
             {island("UserForm", {})}

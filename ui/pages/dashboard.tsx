@@ -1,21 +1,18 @@
 /** Dashboard: counts and the events-per-minute chart (live), health of everything. */
+import type { ComponentChildren } from "preact";
 import { island } from "../components/island.tsx";
-import { fmtTime } from "../components/format.ts";
+import { type Column, DataTable, NameLink } from "../components/data_table.tsx";
+import {
+  destinationLastError,
+  destinationState,
+  type DestStats,
+  StateBadge,
+  triggerLastError,
+  triggerState,
+} from "../components/health.tsx";
 import { ApiFailure } from "../server/api_client.ts";
 import type { PageCtx, PageOut } from "../server/page.tsx";
-import { type TriggerOut, triggerState } from "./triggers.tsx";
-
-interface DestStats {
-  destination_id: string;
-  delivered: number;
-  pending: number;
-  retrying: number;
-  dead: number;
-  last_delivered_at: string | null;
-  last_error: string | null;
-  last_error_at: string | null;
-  circuit: string | null;
-}
+import type { TriggerOut } from "./triggers.tsx";
 
 /** How /health's parts are named on the page. */
 const PART_NAMES: Record<string, string> = {
@@ -37,16 +34,16 @@ export async function healthOf(
   }
 }
 
-/** ok / failing / idle for a destination, from its record and its breaker. */
-export function destinationState(s: DestStats | undefined): [cls: string, text: string] {
-  if (!s) return ["", "no deliveries yet"];
-  if (s.circuit === "open") return ["bad", "circuit open"];
-  const lastOk = s.last_delivered_at ? Date.parse(s.last_delivered_at) : 0;
-  const lastBad = s.last_error_at ? Date.parse(s.last_error_at) : 0;
-  if (lastBad > lastOk) return ["bad", "failing"];
-  if (s.retrying > 0) return ["warn", "retrying"];
-  return ["ok", "ok"];
-}
+/** The dashboard's health columns: what it is, its state, its last error. */
+const healthColumns = <T,>(
+  name: (row: T) => ComponentChildren,
+  state: (row: T) => [string, string],
+  lastError: (row: T) => string,
+): Column<T>[] => [
+  { label: "Name", cell: name },
+  { label: "State", cell: (r) => <StateBadge state={state(r)} /> },
+  { label: "Last error", class: "small wrap", cell: lastError },
+];
 
 export async function dashboard(p: PageCtx): Promise<PageOut> {
   const [stats, series, health, dests, triggers] = await Promise.all([
@@ -68,26 +65,17 @@ export async function dashboard(p: PageCtx): Promise<PageOut> {
         <div class="grid">
           <section class="card" aria-labelledby="health-h">
             <h2 id="health-h">Health</h2>
-            <table>
-              <thead>
-                <tr>
-                  <th>Part</th>
-                  <th>State</th>
-                </tr>
-              </thead>
-              <tbody>
-                {Object.entries(health.checks).map(([k, v]) => (
-                  <tr key={k}>
-                    <td data-label="Part">
-                      {PART_NAMES[k] ?? k}
-                    </td>
-                    <td data-label="State">
-                      <span class={`badge ${v === "ok" ? "ok" : "bad"}`}>{v}</span>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <DataTable
+              columns={[
+                { label: "Part", cell: ([k]) => PART_NAMES[k] ?? k },
+                {
+                  label: "State",
+                  cell: ([, v]) => <StateBadge state={[v === "ok" ? "ok" : "bad", v]} />,
+                },
+              ]}
+              rows={Object.entries(health.checks)}
+              rowKey={([k]) => k}
+            />
           </section>
           <section class="card" aria-labelledby="dest-h">
             <h2 id="dest-h">Destinations</h2>
@@ -98,35 +86,16 @@ export async function dashboard(p: PageCtx): Promise<PageOut> {
                 </p>
               )
               : (
-                <table>
-                  <thead>
-                    <tr>
-                      <th>Name</th>
-                      <th>State</th>
-                      <th>Last error</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {dests.items.map((d: { id: string; name: string; type: string }) => {
-                      const s = byId.get(d.id);
-                      const [cls, text] = destinationState(s);
-                      return (
-                        <tr key={d.id}>
-                          <td data-label="Name">
-                            <a href={`/ui/destinations/${d.id}`}>{d.name}</a>{" "}
-                            <span class="muted small">{d.type}</span>
-                          </td>
-                          <td data-label="State">
-                            <span class={`badge ${cls}`}>{text}</span>
-                          </td>
-                          <td data-label="Last error" class="small wrap">
-                            {s?.last_error ? `${s.last_error} (${fmtTime(s.last_error_at)})` : "—"}
-                          </td>
-                        </tr>
-                      );
-                    })}
-                  </tbody>
-                </table>
+                <DataTable
+                  columns={healthColumns<{ id: string; name: string; type: string }>(
+                    (d) => (
+                      <NameLink href={`/ui/destinations/${d.id}`} name={d.name} note={d.type} />
+                    ),
+                    (d) => destinationState(byId.get(d.id)),
+                    (d) => destinationLastError(byId.get(d.id)),
+                  )}
+                  rows={dests.items}
+                />
               )}
           </section>
           <section class="card" aria-labelledby="trig-h">
@@ -138,34 +107,14 @@ export async function dashboard(p: PageCtx): Promise<PageOut> {
                 </p>
               )
               : (
-                <table>
-                  <thead>
-                    <tr>
-                      <th>Name</th>
-                      <th>State</th>
-                      <th>Last error</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {triggers.items.map((t: TriggerOut) => {
-                      const [cls, text] = triggerState(t);
-                      return (
-                        <tr key={t.id}>
-                          <td data-label="Name">
-                            <a href={`/ui/triggers/${t.id}`}>{t.name}</a>{" "}
-                            <span class="muted small">{t.type}</span>
-                          </td>
-                          <td data-label="State">
-                            <span class={`badge ${cls}`}>{text}</span>
-                          </td>
-                          <td data-label="Last error" class="small wrap">
-                            {t.last_error ?? t.status?.last_error ?? "—"}
-                          </td>
-                        </tr>
-                      );
-                    })}
-                  </tbody>
-                </table>
+                <DataTable
+                  columns={healthColumns<TriggerOut>(
+                    (t) => <NameLink href={`/ui/triggers/${t.id}`} name={t.name} note={t.type} />,
+                    triggerState,
+                    triggerLastError,
+                  )}
+                  rows={triggers.items}
+                />
               )}
           </section>
         </div>

@@ -4,6 +4,7 @@
  */
 import { island } from "../components/island.tsx";
 import { fmtTime, plural } from "../components/format.ts";
+import { DataTable } from "../components/data_table.tsx";
 import type { PageCtx, PageOut } from "../server/page.tsx";
 
 const GROUPS = 20, PER_GROUP = 10;
@@ -95,37 +96,30 @@ export async function deadLetters(p: PageCtx): Promise<PageOut> {
                   })}
                 </div>
               </div>
-              <table>
-                <thead>
-                  <tr>
-                    <th>Died</th>
-                    <th>Destination</th>
-                    <th>Event</th>
-                    <th>Action</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {(g.page.items as Dead[]).map((d) => (
-                    <tr key={d.id}>
-                      <td data-label="Died" class="small">{fmtTime(d.updated_at)}</td>
-                      <td data-label="Destination">
-                        {names.get(d.destination_id) ?? d.destination_id}
-                      </td>
-                      <td data-label="Event">
-                        <a href={`/ui/events/${d.event_id}`} class="mono">{d.event_id}</a>
-                      </td>
-                      <td data-label="Action">
-                        {island("ActionButton", {
-                          label: "Retry",
-                          method: "POST",
-                          path: `/api/dlq/retry/${d.id}`,
-                          done: "Retrying",
-                        })}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
+              <DataTable<Dead>
+                columns={[
+                  { label: "Died", class: "small", cell: (d) => fmtTime(d.updated_at) },
+                  {
+                    label: "Destination",
+                    cell: (d) => names.get(d.destination_id) ?? d.destination_id,
+                  },
+                  {
+                    label: "Event",
+                    cell: (d) => <a href={`/ui/events/${d.event_id}`} class="mono">{d.event_id}</a>,
+                  },
+                  {
+                    label: "Action",
+                    cell: (d) =>
+                      island("ActionButton", {
+                        label: "Retry",
+                        method: "POST",
+                        path: `/api/dlq/retry/${d.id}`,
+                        done: "Retrying",
+                      }),
+                  },
+                ]}
+                rows={g.page.items as Dead[]}
+              />
               {n > PER_GROUP ? <p class="muted small">and {n - PER_GROUP} more</p> : null}
             </section>
           );

@@ -1,8 +1,16 @@
 /** Destinations: the list with health and last error, a new one, one (edit, delete). */
 import { island } from "../components/island.tsx";
 import { fmtTime } from "../components/format.ts";
+import { DataTable } from "../components/data_table.tsx";
+import { deleteButton } from "../components/delete_button.tsx";
+import { ListHeader } from "../components/list_header.tsx";
+import {
+  destinationLastError,
+  destinationState,
+  type DestStats,
+  StateBadge,
+} from "../components/health.tsx";
 import type { PageCtx, PageOut } from "../server/page.tsx";
-import { destinationState } from "./dashboard.tsx";
 
 interface Dest {
   id: string;
@@ -15,9 +23,8 @@ interface Dest {
 
 async function statsById(p: PageCtx) {
   const s = await p.api.get("/api/stats");
-  // deno-lint-ignore no-explicit-any
-  return new Map<string, any>(
-    s.per_destination.map((d: { destination_id: string }) => [d.destination_id, d]),
+  return new Map<string, DestStats>(
+    (s.per_destination as DestStats[]).map((d) => [d.destination_id, d]),
   );
 }
 
@@ -30,10 +37,11 @@ export async function destinationsList(p: PageCtx): Promise<PageOut> {
     title: "Destinations",
     body: (
       <>
-        <div class="spread">
-          <h1>Destinations</h1>
-          <a class="button" href="/ui/destinations/new">New destination</a>
-        </div>
+        <ListHeader
+          title="Destinations"
+          newHref="/ui/destinations/new"
+          newLabel="New destination"
+        />
         {dests.items.length === 0
           ? (
             <p class="card muted">
@@ -41,41 +49,37 @@ export async function destinationsList(p: PageCtx): Promise<PageOut> {
             </p>
           )
           : (
-            <table>
-              <thead>
-                <tr>
-                  <th>Name</th>
-                  <th>Type</th>
-                  <th>Health</th>
-                  <th>Delivered / pending / dead</th>
-                  <th>Last error</th>
-                </tr>
-              </thead>
-              <tbody>
-                {dests.items.map((d: Dest) => {
-                  const s = stats.get(d.id);
-                  const [cls, text] = destinationState(s);
-                  return (
-                    <tr key={d.id}>
-                      <td data-label="Name">
-                        <a href={`/ui/destinations/${d.id}`}>{d.name}</a>
-                        {d.active ? null : <span class="badge">inactive</span>}
-                      </td>
-                      <td data-label="Type">{d.type}</td>
-                      <td data-label="Health">
-                        <span class={`badge ${cls}`}>{text}</span>
-                      </td>
-                      <td data-label="Delivered / pending / dead">
-                        {s ? `${s.delivered} / ${s.pending} / ${s.dead}` : "0 / 0 / 0"}
-                      </td>
-                      <td data-label="Last error" class="small wrap">
-                        {s?.last_error ? `${s.last_error} (${fmtTime(s.last_error_at)})` : "—"}
-                      </td>
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
+            <DataTable<Dest>
+              columns={[
+                {
+                  label: "Name",
+                  cell: (d) => (
+                    <>
+                      <a href={`/ui/destinations/${d.id}`}>{d.name}</a>
+                      {d.active ? null : <span class="badge">inactive</span>}
+                    </>
+                  ),
+                },
+                { label: "Type", cell: (d) => d.type },
+                {
+                  label: "Health",
+                  cell: (d) => <StateBadge state={destinationState(stats.get(d.id))} />,
+                },
+                {
+                  label: "Delivered / pending / dead",
+                  cell: (d) => {
+                    const s = stats.get(d.id);
+                    return s ? `${s.delivered} / ${s.pending} / ${s.dead}` : "0 / 0 / 0";
+                  },
+                },
+                {
+                  label: "Last error",
+                  class: "small wrap",
+                  cell: (d) => destinationLastError(stats.get(d.id)),
+                },
+              ]}
+              rows={dests.items}
+            />
           )}
       </>
     ),
@@ -101,7 +105,6 @@ export async function destinationEdit(p: PageCtx): Promise<PageOut> {
     statsById(p),
   ]);
   const s = stats.get(d.id);
-  const [cls, text] = destinationState(s);
   return {
     title: d.name,
     body: (
@@ -126,7 +129,7 @@ export async function destinationEdit(p: PageCtx): Promise<PageOut> {
             <dl class="meta">
               <dt>State</dt>
               <dd>
-                <span class={`badge ${cls}`}>{text}</span>
+                <StateBadge state={destinationState(s)} />
               </dd>
               <dt>Circuit</dt>
               <dd>{s?.circuit ?? "closed"}</dd>
@@ -148,19 +151,14 @@ export async function destinationEdit(p: PageCtx): Promise<PageOut> {
               <dt>Last delivery</dt>
               <dd>{fmtTime(s?.last_delivered_at)}</dd>
               <dt>Last error</dt>
-              <dd class="wrap">
-                {s?.last_error ? `${s.last_error} (${fmtTime(s.last_error_at)})` : "—"}
-              </dd>
+              <dd class="wrap">{destinationLastError(s)}</dd>
             </dl>
             <h2>Delete</h2>
-            {island("ActionButton", {
-              label: "Delete destination",
-              method: "DELETE",
-              path: `/api/destinations/${d.id}`,
-              confirm: `Delete destination ${d.name}?`,
-              done: "Deleted",
-              then: "/ui/destinations",
-              danger: true,
+            {deleteButton({
+              kind: "destination",
+              collection: "destinations",
+              id: d.id,
+              name: d.name,
             })}
           </section>
         </div>

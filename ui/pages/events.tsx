@@ -2,6 +2,8 @@
 import { Fragment } from "preact";
 import { island } from "../components/island.tsx";
 import { fmtTime, prettyBody } from "../components/format.ts";
+import { DataTable } from "../components/data_table.tsx";
+import { StateBadge } from "../components/health.tsx";
 import type { PageCtx, PageOut } from "../server/page.tsx";
 
 const STATUSES = ["accepted", "processed", "failed", "dropped", "held"];
@@ -93,34 +95,34 @@ export async function eventsList(p: PageCtx): Promise<PageOut> {
         </p>
         {events.items.length
           ? (
-            <table>
-              <thead>
-                <tr>
-                  <th>Received</th>
-                  <th>Event</th>
-                  <th>Route</th>
-                  <th>Status</th>
-                </tr>
-              </thead>
-              <tbody>
-                {events.items.map((e: Ev) => (
-                  <tr key={e.id}>
-                    <td data-label="Received" class="small">{fmtTime(e.received_at)}</td>
-                    <td data-label="Event">
+            <DataTable<Ev>
+              columns={[
+                { label: "Received", class: "small", cell: (e) => fmtTime(e.received_at) },
+                {
+                  label: "Event",
+                  cell: (e) => (
+                    <>
                       <a href={`/ui/events/${e.id}`} class="mono">{e.id}</a>{" "}
                       <span class="muted small">{e.method}</span>
-                    </td>
-                    <td data-label="Route">
-                      {e.route_id ? names.get(e.route_id) ?? e.route_id : e.source}
-                    </td>
-                    <td data-label="Status">
-                      <span class={`badge ${e.status}`}>{e.status}</span>
+                    </>
+                  ),
+                },
+                {
+                  label: "Route",
+                  cell: (e) => (e.route_id ? names.get(e.route_id) ?? e.route_id : e.source),
+                },
+                {
+                  label: "Status",
+                  cell: (e) => (
+                    <>
+                      <StateBadge state={[e.status, e.status]} />
                       {e.error ? <div class="error small">{e.error}</div> : null}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+                    </>
+                  ),
+                },
+              ]}
+              rows={events.items}
+            />
           )
           : <p class="card muted">No events match.</p>}
         <nav class="row" aria-label="Pages">
@@ -182,7 +184,7 @@ export async function eventPage(p: PageCtx): Promise<PageOut> {
             <dl class="meta">
               <dt>Status</dt>
               <dd>
-                <span class={`badge ${e.status}`}>{e.status}</span>
+                <StateBadge state={[e.status, e.status]} />
                 {e.error ? <span class="error">{e.error}</span> : null}
               </dd>
               <dt>Received</dt>
@@ -232,7 +234,7 @@ export async function eventPage(p: PageCtx): Promise<PageOut> {
                     {names.get(d.destination_id) ?? d.destination_id}
                   </a>
                 </h3>
-                <span class={`badge ${d.status}`}>{d.status}</span>
+                <StateBadge state={[d.status, d.status]} />
               </div>
               <p class="muted small">
                 {d.attempts} {d.attempts === 1 ? "attempt" : "attempts"}

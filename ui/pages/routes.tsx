@@ -1,5 +1,8 @@
 /** Routes: the list with each webhook URL, a new route, one route (edit, Test, delete). */
 import { island } from "../components/island.tsx";
+import { DataTable, NameLink } from "../components/data_table.tsx";
+import { deleteButton } from "../components/delete_button.tsx";
+import { ListHeader } from "../components/list_header.tsx";
 import type { PageCtx, PageOut } from "../server/page.tsx";
 
 interface Route {
@@ -40,10 +43,7 @@ export async function routesList(p: PageCtx): Promise<PageOut> {
     title: "Routes",
     body: (
       <>
-        <div class="spread">
-          <h1>Routes</h1>
-          <a class="button" href="/ui/routes/new">New route</a>
-        </div>
+        <ListHeader title="Routes" newHref="/ui/routes/new" newLabel="New route" />
         {routes.items.length === 0
           ? (
             <p class="card muted">
@@ -52,34 +52,28 @@ export async function routesList(p: PageCtx): Promise<PageOut> {
             </p>
           )
           : (
-            <table>
-              <thead>
-                <tr>
-                  <th>Name</th>
-                  <th>Webhook URL</th>
-                  <th>Destinations</th>
-                  <th>Active</th>
-                </tr>
-              </thead>
-              <tbody>
-                {routes.items.map((r: Route) => (
-                  <tr key={r.id}>
-                    <td data-label="Name">
-                      <a href={`/ui/routes/${r.id}`}>{r.name}</a>{" "}
-                      <span class="muted small">{r.method}</span>
-                    </td>
-                    <td data-label="Webhook URL">
-                      <Endpoint url={`${p.origin}${r.endpoint}`} />
-                    </td>
-                    <td data-label="Destinations">
-                      {r.destinations.map((d) => names.get(d.destination_id) ?? d.destination_id)
-                        .join(", ") || "—"}
-                    </td>
-                    <td data-label="Active">{r.active ? "yes" : "no"}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <DataTable<Route>
+              columns={[
+                {
+                  label: "Name",
+                  cell: (r) => (
+                    <NameLink href={`/ui/routes/${r.id}`} name={r.name} note={r.method} />
+                  ),
+                },
+                {
+                  label: "Webhook URL",
+                  cell: (r) => <Endpoint url={`${p.origin}${r.endpoint}`} />,
+                },
+                {
+                  label: "Destinations",
+                  cell: (r) =>
+                    r.destinations.map((d) => names.get(d.destination_id) ?? d.destination_id)
+                      .join(", ") || "—",
+                },
+                { label: "Active", cell: (r) => (r.active ? "yes" : "no") },
+              ]}
+              rows={routes.items}
+            />
           )}
       </>
     ),
@@ -132,14 +126,12 @@ export async function routeEdit(p: PageCtx): Promise<PageOut> {
         </div>
         <section class="card" aria-labelledby="danger-h">
           <h2 id="danger-h">Delete</h2>
-          {island("ActionButton", {
-            label: "Delete route",
-            method: "DELETE",
-            path: `/api/routes/${route.id}`,
-            confirm: `Delete route ${route.name}? Its webhook URL stops answering.`,
-            done: "Deleted",
-            then: "/ui/routes",
-            danger: true,
+          {deleteButton({
+            kind: "route",
+            collection: "routes",
+            id: route.id,
+            name: route.name,
+            warning: "Its webhook URL stops answering.",
           })}
         </section>
       </>

@@ -1,4 +1,48 @@
 /** Sign in and the forced Change password step: plain forms, no script needed. */
+
+/**
+ * A labelled input of these plain forms. `notes` names the ids of its hint and error
+ * (`<notes>-hint`, `<notes>-error`); `showError: false` points at an error another field
+ * shows (the sign-in form shows its one error below the password).
+ */
+function PlainField(
+  p: {
+    id: string;
+    label: string;
+    type: "text" | "password";
+    autocomplete: string;
+    value?: string;
+    minLength?: number;
+    notes: string;
+    error?: string;
+    showError?: boolean;
+    hint?: string;
+  },
+) {
+  const describedBy = [p.hint ? `${p.notes}-hint` : "", p.error ? `${p.notes}-error` : ""]
+    .filter(Boolean).join(" ") || undefined;
+  return (
+    <div class="field">
+      <label for={p.id}>{p.label}</label>
+      <input
+        id={p.id}
+        name={p.id}
+        type={p.type as "text"}
+        autocomplete={p.autocomplete}
+        required
+        minLength={p.minLength}
+        value={p.value}
+        aria-invalid={p.error ? "true" : undefined}
+        aria-describedby={describedBy}
+      />
+      {p.hint ? <span class="hint" id={`${p.notes}-hint`}>{p.hint}</span> : null}
+      {p.error && p.showError !== false
+        ? <p class="error" id={`${p.notes}-error`} role="alert">{p.error}</p>
+        : null}
+    </div>
+  );
+}
+
 export function SignIn(
   { username = "", error, next }: { username?: string; error?: string; next?: string },
 ) {
@@ -7,32 +51,24 @@ export function SignIn(
       <h1>Sign in</h1>
       <form method="post" action="/ui/sign-in" class="stack">
         {next ? <input type="hidden" name="next" value={next} /> : null}
-        <div class="field">
-          <label for="username">Username</label>
-          <input
-            id="username"
-            name="username"
-            type="text"
-            autocomplete="username"
-            required
-            value={username}
-            aria-invalid={error ? "true" : undefined}
-            aria-describedby={error ? "sign-in-error" : undefined}
-          />
-        </div>
-        <div class="field">
-          <label for="password">Password</label>
-          <input
-            id="password"
-            name="password"
-            type="password"
-            autocomplete="current-password"
-            required
-            aria-invalid={error ? "true" : undefined}
-            aria-describedby={error ? "sign-in-error" : undefined}
-          />
-          {error ? <p class="error" id="sign-in-error" role="alert">{error}</p> : null}
-        </div>
+        <PlainField
+          id="username"
+          label="Username"
+          type="text"
+          autocomplete="username"
+          value={username}
+          notes="sign-in"
+          error={error}
+          showError={false}
+        />
+        <PlainField
+          id="password"
+          label="Password"
+          type="password"
+          autocomplete="current-password"
+          notes="sign-in"
+          error={error}
+        />
         <button type="submit">Sign in</button>
       </form>
     </div>
@@ -52,36 +88,24 @@ export function ChangePassword(
         ? <p class="muted">This account still has its first password. Choose a new one to go on.</p>
         : null}
       <form method="post" action="/ui/change-password" class="stack">
-        <div class="field">
-          <label for="current_password">Current password</label>
-          <input
-            id="current_password"
-            name="current_password"
-            type="password"
-            autocomplete="current-password"
-            required
-            aria-invalid={errors.current ? "true" : undefined}
-            aria-describedby={errors.current ? "current-error" : undefined}
-          />
-          {errors.current
-            ? <p class="error" id="current-error" role="alert">{errors.current}</p>
-            : null}
-        </div>
-        <div class="field">
-          <label for="new_password">New password</label>
-          <input
-            id="new_password"
-            name="new_password"
-            type="password"
-            autocomplete="new-password"
-            required
-            minLength={8}
-            aria-invalid={errors.new ? "true" : undefined}
-            aria-describedby={`new-hint${errors.new ? " new-error" : ""}`}
-          />
-          <span class="hint" id="new-hint">At least 8 characters.</span>
-          {errors.new ? <p class="error" id="new-error" role="alert">{errors.new}</p> : null}
-        </div>
+        <PlainField
+          id="current_password"
+          label="Current password"
+          type="password"
+          autocomplete="current-password"
+          notes="current"
+          error={errors.current}
+        />
+        <PlainField
+          id="new_password"
+          label="New password"
+          type="password"
+          autocomplete="new-password"
+          minLength={8}
+          notes="new"
+          error={errors.new}
+          hint="At least 8 characters."
+        />
         {errors.form ? <p class="alert" role="alert">{errors.form}</p> : null}
         <button type="submit">Change password</button>
       </form>

@@ -1,33 +1,22 @@
 /** Triggers: the list with live state, a new trigger, one trigger (edit, Run now, delete). */
 import { island } from "../components/island.tsx";
 import { fmtTime } from "../components/format.ts";
+import { DataTable, NameLink } from "../components/data_table.tsx";
+import { deleteButton } from "../components/delete_button.tsx";
+import { ListHeader } from "../components/list_header.tsx";
+import { StateBadge, triggerLastError, triggerState } from "../components/health.tsx";
 import type { PageCtx, PageOut } from "../server/page.tsx";
+import type { TriggerValue } from "../islands/trigger_form.tsx";
 
-export interface TriggerOut {
+/** A trigger as GET /api/triggers answers it: what the form edits, and its live state. */
+export interface TriggerOut extends TriggerValue {
   id: string;
-  name: string;
-  description?: string;
-  type: string;
-  route_id: string;
-  config: Record<string, unknown>;
-  active: boolean;
   status: { state?: string; last_error?: string | null; lag?: number | null; [k: string]: unknown };
   last_run_at: string | null;
   next_run_at: string | null;
   last_error: string | null;
   events_emitted: number;
   cursor: unknown;
-}
-
-/** ok / failing / off for a trigger, from its live status. */
-export function triggerState(t: TriggerOut): [cls: string, text: string] {
-  const s = t.status?.state ?? (t.active ? "starting" : "stopped");
-  if (!t.active) return ["", "inactive"];
-  if (s === "error" || t.last_error || t.status?.last_error) {
-    return ["bad", s === "error" ? "error" : `${s}, last run failed`];
-  }
-  if (s === "reconnecting" || s === "starting") return ["warn", s];
-  return ["ok", s];
 }
 
 const routeNames = async (p: PageCtx) =>
@@ -46,10 +35,7 @@ export async function triggersList(p: PageCtx): Promise<PageOut> {
     title: "Triggers",
     body: (
       <>
-        <div class="spread">
-          <h1>Triggers</h1>
-          <a class="button" href="/ui/triggers/new">New trigger</a>
-        </div>
+        <ListHeader title="Triggers" newHref="/ui/triggers/new" newLabel="New trigger" />
         {triggers.items.length === 0
           ? (
             <p class="card muted">
@@ -58,44 +44,27 @@ export async function triggersList(p: PageCtx): Promise<PageOut> {
             </p>
           )
           : (
-            <table>
-              <thead>
-                <tr>
-                  <th>Name</th>
-                  <th>Route</th>
-                  <th>State</th>
-                  <th>Last run</th>
-                  <th>Events</th>
-                  <th>Last error</th>
-                </tr>
-              </thead>
-              <tbody>
-                {triggers.items.map((t: TriggerOut) => {
-                  const [cls, text] = triggerState(t);
-                  return (
-                    <tr key={t.id}>
-                      <td data-label="Name">
-                        <a href={`/ui/triggers/${t.id}`}>{t.name}</a>{" "}
-                        <span class="muted small">{t.type}</span>
-                      </td>
-                      <td data-label="Route">
-                        <a href={`/ui/routes/${t.route_id}`}>
-                          {names.get(t.route_id) ?? t.route_id}
-                        </a>
-                      </td>
-                      <td data-label="State">
-                        <span class={`badge ${cls}`}>{text}</span>
-                      </td>
-                      <td data-label="Last run" class="small">{fmtTime(t.last_run_at)}</td>
-                      <td data-label="Events">{t.events_emitted}</td>
-                      <td data-label="Last error" class="small wrap">
-                        {t.last_error ?? t.status?.last_error ?? "—"}
-                      </td>
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
+            <DataTable<TriggerOut>
+              columns={[
+                {
+                  label: "Name",
+                  cell: (t) => (
+                    <NameLink href={`/ui/triggers/${t.id}`} name={t.name} note={t.type} />
+                  ),
+                },
+                {
+                  label: "Route",
+                  cell: (t) => (
+                    <a href={`/ui/routes/${t.route_id}`}>{names.get(t.route_id) ?? t.route_id}</a>
+                  ),
+                },
+                { label: "State", cell: (t) => <StateBadge state={triggerState(t)} /> },
+                { label: "Last run", class: "small", cell: (t) => fmtTime(t.last_run_at) },
+                { label: "Events", cell: (t) => t.events_emitted },
+                { label: "Last error", class: "small wrap", cell: triggerLastError },
+              ]}
+              rows={triggers.items}
+            />
           )}
       </>
     ),
@@ -122,7 +91,6 @@ export async function triggerEdit(p: PageCtx): Promise<PageOut> {
     p.api.get("/api/triggers/types"),
     routeNames(p),
   ]);
-  const [cls, text] = triggerState(t);
   const { state: _s, last_error: _e, ...details } = t.status ?? {};
   return {
     title: t.name,
@@ -156,7 +124,7 @@ export async function triggerEdit(p: PageCtx): Promise<PageOut> {
             <dl class="meta">
               <dt>State</dt>
               <dd>
-                <span class={`badge ${cls}`}>{text}</span>
+                <StateBadge state={triggerState(t)} />
               </dd>
               <dt>Last run</dt>
               <dd>{fmtTime(t.last_run_at)}</dd>
@@ -165,7 +133,7 @@ export async function triggerEdit(p: PageCtx): Promise<PageOut> {
               <dt>Events</dt>
               <dd>{t.events_emitted}</dd>
               <dt>Last error</dt>
-              <dd class="wrap">{t.last_error ?? t.status?.last_error ?? "—"}</dd>
+              <dd class="wrap">{triggerLastError(t)}</dd>
               {t.status?.lag != null
                 ? (
                   <>
@@ -198,15 +166,7 @@ export async function triggerEdit(p: PageCtx): Promise<PageOut> {
                 path: `/api/triggers/${t.id}/run`,
                 done: "Ran: {emitted} new, {duplicates} already seen",
               })}
-              {island("ActionButton", {
-                label: "Delete trigger",
-                method: "DELETE",
-                path: `/api/triggers/${t.id}`,
-                confirm: `Delete trigger ${t.name}?`,
-                done: "Deleted",
-                then: "/ui/triggers",
-                danger: true,
-              })}
+              {deleteButton({ kind: "trigger", collection: "triggers", id: t.id, name: t.name })}
             </div>
           </section>
         </div>
