@@ -63,6 +63,12 @@ interface Held {
   instance: TriggerInstance;
   lease: Lease;
   renewedAt: number;
+  /** The parsed config it runs with (node defaults filled in), to see a defaults change. */
+  config: string;
+  /** The node defaults generation it was last compared with. */
+  defaultsGen: number;
+  /** Settles once the source runs or failed to start. */
+  ready: Promise<void>;
 }
 
 export interface TriggerRunner {
@@ -76,6 +82,11 @@ export interface TriggerRunner {
   live(id: string): ReturnType<TriggerInstance["live"]> | undefined;
   /** Ids of the triggers running on this node. */
   running(): string[];
+  /**
+   * The node defaults behind `configDefaults` changed (broker defaults in settings): triggers
+   * whose effective config changed restart with it, and ones that could not start try again.
+   */
+  defaultsChanged(): void;
   stop(): Promise<void>;
 }
 
@@ -93,6 +104,7 @@ export function createTriggerRunner(deps: TriggerRunnerDeps): TriggerRunner {
   let flushTimer: ReturnType<typeof setInterval> | null = null;
   /** Triggers whose config cannot start here, by id -> updatedAt: not retried until changed. */
   const broken = new Map<string, number>();
+  let defaultsGen = 0;
 
   async function prepare(t: Trigger): Promise<{ factory: SourceFactory; config: unknown }> {
     const tenant = (await deps.store.getUser(t.owner))?.role !== "admin";
@@ -119,7 +131,14 @@ export function createTriggerRunner(deps: TriggerRunnerDeps): TriggerRunner {
   };
 
   async function startHeld(t: Trigger, lease: Lease): Promise<void> {
-    const entry: Held = { instance: null as never, lease, renewedAt: deps.clock.now() };
+    const entry: Held = {
+      instance: null as never,
+      lease,
+      renewedAt: deps.clock.now(),
+      config: "",
+      defaultsGen,
+      ready: Promise.resolve(),
+    };
     let prepared;
     try {
       prepared = await prepare(t);
@@ -135,6 +154,7 @@ export function createTriggerRunner(deps: TriggerRunnerDeps): TriggerRunner {
       await lease.release().catch(() => {});
       return;
     }
+    entry.config = configKey(prepared.config);
     entry.instance = new TriggerInstance(
       t,
       prepared.factory,
@@ -143,9 +163,11 @@ export function createTriggerRunner(deps: TriggerRunnerDeps): TriggerRunner {
       await outboundFor(t),
       instanceDeps,
     );
+    const begun = entry.instance.begin({ schedule: true });
+    entry.ready = begun.then(() => {}, () => {});
     held.set(t.id, entry);
     try {
-      await entry.instance.begin({ schedule: true });
+      await begun;
       log.info("trigger started", { trigger_id: t.id, type: t.type, fence: lease.fence });
     } catch (e) {
       held.delete(t.id);
@@ -189,6 +211,23 @@ export function createTriggerRunner(deps: TriggerRunnerDeps): TriggerRunner {
     }
   }
 
+  /** Whether `t`'s config with today's node defaults differs from the one it runs with. */
+  async function defaultsMoved(entry: Held, t: Trigger): Promise<boolean> {
+    entry.defaultsGen = defaultsGen;
+    try {
+      return configKey((await prepare(t)).config) !== entry.config;
+    } catch {
+      return true; // it cannot start any more: restarting shows why on the trigger
+    }
+  }
+
+  /** Held entry `id` once its source runs (a run request may come while it starts). */
+  async function readyEntry(id: string): Promise<Held | undefined> {
+    const entry = held.get(id);
+    if (entry) await entry.ready;
+    return held.get(id);
+  }
+
   /** One look at every trigger: stop what must stop, renew, take free leases. */
   async function reconcile(): Promise<void> {
     const [triggers, routes] = await Promise.all([
@@ -213,6 +252,9 @@ export function createTriggerRunner(deps: TriggerRunnerDeps): TriggerRunner {
       else if (w.updatedAt !== entry.instance.trigger.updatedAt) {
         // Changed: start over with the new config under the same lease.
         await stopHeld(id, "changed", false);
+        await startHeld(w, entry.lease);
+      } else if (entry.defaultsGen !== defaultsGen && await defaultsMoved(entry, w)) {
+        await stopHeld(id, "node defaults changed", false);
         await startHeld(w, entry.lease);
       } else await renew(entry, id);
     }
@@ -280,11 +322,11 @@ export function createTriggerRunner(deps: TriggerRunnerDeps): TriggerRunner {
       kick?.();
     },
     async runNow(t) {
-      let entry = held.get(t.id);
+      let entry = await readyEntry(t.id);
       if (entry && entry.instance.trigger.updatedAt !== t.updatedAt) {
         // Changed a moment ago and running here with the old config: restart it first.
         await reconcileSerial().catch(() => {});
-        entry = held.get(t.id);
+        entry = await readyEntry(t.id);
       }
       if (entry && entry.instance.trigger.updatedAt === t.updatedAt) {
         if (!entry.instance.canPoll()) throw notPollable(t);
@@ -331,6 +373,11 @@ export function createTriggerRunner(deps: TriggerRunnerDeps): TriggerRunner {
     },
     live: (id) => held.get(id)?.instance.live(),
     running: () => [...held.keys()],
+    defaultsChanged() {
+      defaultsGen++;
+      broken.clear();
+      this.changed();
+    },
     async stop() {
       abort.abort();
       if (flushTimer) clearInterval(flushTimer);
@@ -339,6 +386,9 @@ export function createTriggerRunner(deps: TriggerRunnerDeps): TriggerRunner {
     },
   };
 }
+
+/** A parsed config as text, to compare (configs are JSON data). */
+const configKey = (config: unknown): string => JSON.stringify(config) ?? "";
 
 function notPollable(t: Trigger) {
   return new TriggerRunError(

@@ -123,7 +123,6 @@ export async function startNode(
   // parsers (core/model/settings.ts), so building the policy cannot fail here.
   let tenantPolicy: AddressPolicy;
   let brokerDefaults = await openBrokerDefaults(settings, sealer);
-  // Publishers built from an old default are rebuilt on their next use.
   let onBrokerDefaults = () => {};
   const applySettings = (st: Settings) => {
     tenantPolicy = tenantAddressPolicy(cfg, st);
@@ -163,7 +162,6 @@ export async function startNode(
     context,
     defaults: configDefaults,
   });
-  onBrokerDefaults = () => pool.invalidate();
   const planner = opts.planner ?? createRoutePlanner({
     fetch: (role) => outbound(role).fetch,
     store,
@@ -236,6 +234,10 @@ export async function startNode(
     nodeId: owner,
     leaseMs: cfg.leaseMs,
   });
+
+  // Publishers built from an old default are rebuilt on their next use; triggers that took one
+  // restart with the new one.
+  onBrokerDefaults = () => (pool.invalidate(), triggers.defaultsChanged());
 
   const retentionLease = jobLease(coordinator, "retention", owner, 10 * 60_000);
   const maintenance = new AbortController();

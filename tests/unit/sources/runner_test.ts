@@ -196,3 +196,140 @@ Deno.test("runner: one node runs the trigger; a lost lease stops it and leaves t
     await store.close();
   }
 });
+
+/** A source that records the config each instance was created with and can poll. */
+function recorder(created: Array<Record<string, unknown>>): SourceFactory {
+  const schema = z.strictObject({ n: z.number(), url: z.string().optional() });
+  return {
+    type: "ticker",
+    schema,
+    parseConfig: (c) => schema.parse(c),
+    create(cfg, ctx) {
+      created.push(cfg as Record<string, unknown>);
+      return {
+        async poll() {
+          const r = await ctx.emit([{ body: new TextEncoder().encode("run") }]);
+          return { emitted: r.accepted, duplicates: r.duplicates, ids: r.ids };
+        },
+      };
+    },
+  };
+}
+
+Deno.test("runner: a change of the node defaults restarts only the triggers that took them", async () => {
+  const { store, trigger } = await setup();
+  const other: Trigger = { ...trigger, id: newId("trigger"), name: "own-url" };
+  await store.createTrigger({ ...other, config: { n: 2, url: "mq://own" } });
+  const created: Array<Record<string, unknown>> = [];
+  let fallback: string | undefined = undefined;
+  const r = createTriggerRunner({
+    store,
+    sealer: createSealer(new Uint8Array(32)),
+    sources: { ticker: recorder(created) },
+    coordinator: storeCoordinator(store),
+    accept: (e) => store.accept(e),
+    outbound: () => ({ fetch } as never),
+    // As the node's broker defaults: filled in only when the config names no url.
+    configDefaults: (_type, c) => c.url || !fallback ? c : { ...c, url: fallback },
+    log: createLogger("error"),
+    clock: { now: () => Date.now() },
+    nodeId: "node-a",
+    leaseMs: LEASE,
+    reconcileMs: 100,
+  });
+  r.start();
+  try {
+    await wait(300);
+    assert.equal(created.length, 2, JSON.stringify(created));
+    assert.deepEqual(new Set(r.running()), new Set([trigger.id, other.id]));
+
+    fallback = "mq://from-settings";
+    r.defaultsChanged();
+    await wait(300);
+    assert.equal(created.length, 3, "only the trigger without its own url restarted");
+    assert.deepEqual(created[2], { n: 1, url: "mq://from-settings" });
+
+    r.defaultsChanged(); // nothing moved: nothing restarts
+    await wait(300);
+    assert.equal(created.length, 3);
+  } finally {
+    await r.stop();
+    await store.close();
+  }
+});
+
+Deno.test("runner: a trigger that could not start tries again when the node defaults change", async () => {
+  const { store, trigger } = await setup();
+  const created: Array<Record<string, unknown>> = [];
+  let fallback: string | undefined = undefined;
+  const strict = recorder(created);
+  const needsUrl: SourceFactory = {
+    ...strict,
+    parseConfig: (c) => z.strictObject({ n: z.number(), url: z.string() }).parse(c),
+  };
+  const r = createTriggerRunner({
+    store,
+    sealer: createSealer(new Uint8Array(32)),
+    sources: { ticker: needsUrl },
+    coordinator: storeCoordinator(store),
+    accept: (e) => store.accept(e),
+    outbound: () => ({ fetch } as never),
+    configDefaults: (_type, c) => fallback ? { ...c, url: fallback } : c,
+    log: createLogger("error"),
+    clock: { now: () => Date.now() },
+    nodeId: "node-a",
+    leaseMs: LEASE,
+    reconcileMs: 100,
+  });
+  r.start();
+  try {
+    await wait(300);
+    assert.deepEqual(r.running(), []);
+    const state = await store.getTriggerState(trigger.id);
+    assert.match(String(state?.lastError), /config cannot start on this node.*url/s);
+    fallback = "mq://from-settings";
+    r.defaultsChanged();
+    await wait(300);
+    assert.deepEqual(r.running(), [trigger.id]);
+    assert.deepEqual(created, [{ n: 1, url: "mq://from-settings" }]);
+  } finally {
+    await r.stop();
+    await store.close();
+  }
+});
+
+Deno.test("runner: a run requested while the trigger is starting waits for its source", async () => {
+  const { store, trigger } = await setup();
+  // The trigger's state is read first when it starts: hold that read until the run is asked.
+  let release!: () => void;
+  const gate = new Promise<void>((res) => (release = res));
+  const slow: Store = Object.create(store);
+  slow.getTriggerState = async (id) => (await gate, await store.getTriggerState(id));
+  const created: Array<Record<string, unknown>> = [];
+  const r = createTriggerRunner({
+    store: slow,
+    sealer: createSealer(new Uint8Array(32)),
+    sources: { ticker: recorder(created) },
+    coordinator: storeCoordinator(store),
+    accept: (e) => store.accept(e),
+    outbound: () => ({ fetch } as never),
+    log: createLogger("error"),
+    clock: { now: () => Date.now() },
+    nodeId: "node-a",
+    leaseMs: LEASE,
+    reconcileMs: 100,
+  });
+  r.start();
+  try {
+    while (!r.running().length) await wait(10);
+    assert.equal(created.length, 0, "held, not yet created");
+    const run = r.runNow(trigger);
+    release();
+    const result = await run;
+    assert.equal(result.emitted, 1);
+  } finally {
+    release();
+    await r.stop();
+    await store.close();
+  }
+});
