@@ -6,7 +6,6 @@
  * lease periods (the missed slots caught up once).
  */
 import assert from "node:assert/strict";
-import postgres from "postgres";
 import {
   apiClient,
   bootstrapAdmin,
@@ -15,6 +14,7 @@ import {
 } from "../helpers/router_process.ts";
 import { startJsonApi } from "../helpers/json_api.ts";
 import { mustPeer, needs } from "../helpers/peers.ts";
+import { freshDatabase } from "../helpers/fresh_database.ts";
 
 const LEASE_MS = 2000;
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -29,30 +29,13 @@ async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 20_
   }
 }
 
-async function freshDatabase() {
-  const name = `er_cluster_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
-  const base = mustPeer("POSTGRES_URL");
-  const admin = postgres(base, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`CREATE DATABASE "${name}"`);
-  return {
-    url: `${base.replace(/\/[^/]*$/, "")}/${name}`,
-    async drop() {
-      try {
-        await admin.unsafe(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      } finally {
-        await admin.end({ timeout: 5 });
-      }
-    },
-  };
-}
-
 interface Ev {
   source: string;
   headers: Record<string, string>;
 }
 
 async function cluster(extraEnv: Record<string, string>, expectCoordinator: string) {
-  const db = await freshDatabase();
+  const db = await freshDatabase("er_cluster");
   const env = {
     DATABASE_URL: db.url,
     JWT_SECRET: "cluster-test-jwt-secret-0123456789abcdef",

@@ -7,28 +7,10 @@ import assert from "node:assert/strict";
 import postgres from "postgres";
 import { apiClient, bootstrapAdmin, startRouter } from "../helpers/router_process.ts";
 import { mustPeer, needs } from "../helpers/peers.ts";
+import { freshDatabase } from "../helpers/fresh_database.ts";
 import { startSink } from "../helpers/sink.ts";
 
 const NEEDS = needs("POSTGRES_URL", "POSTGRES_HOST", "POSTGRES_USER", "POSTGRES_PASSWORD");
-
-/** A fresh database for one test, dropped (connections and all) by the returned function. */
-async function freshDatabase(): Promise<{ name: string; url: string; drop(): Promise<void> }> {
-  const name = `er_e2e_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
-  const base = mustPeer("POSTGRES_URL");
-  const admin = postgres(base, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`CREATE DATABASE "${name}"`);
-  return {
-    name,
-    url: `${base.replace(/\/[^/]*$/, "")}/${name}`,
-    async drop() {
-      try {
-        await admin.unsafe(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      } finally {
-        await admin.end({ timeout: 5 });
-      }
-    },
-  };
-}
 
 async function waitUntil(cond: () => Promise<boolean>, ms: number, what: string) {
   const deadline = Date.now() + ms;
