@@ -30,6 +30,14 @@ import { DEFAULT_WEBHOOK_PATH } from "./model/route.ts";
 export interface CreatedApp {
   app: OpenAPIHono<AppEnv>;
   routes: RouteCache;
+  /** The webhook endpoint without Hono in front (the runtime's short way for /webhook/*):
+   * the same answers as the app's, X-Request-Id included. */
+  webhook(req: Request, conn?: ConnInfo): Promise<Response>;
+}
+
+/** The sender's X-Request-Id when it is a sane token, else a new one. */
+function requestId(incoming: string | null | undefined): string {
+  return incoming && /^[\w.:-]{1,128}$/.test(incoming) ? incoming : crypto.randomUUID();
 }
 
 export function createApp(deps: AppDeps): CreatedApp {
@@ -53,8 +61,7 @@ export function createApp(deps: AppDeps): CreatedApp {
   };
 
   app.use("*", async (c, next) => {
-    const incoming = c.req.header("x-request-id");
-    const id = incoming && /^[\w.:-]{1,128}$/.test(incoming) ? incoming : crypto.randomUUID();
+    const id = requestId(c.req.header("x-request-id"));
     c.set("requestId", id);
     c.header("X-Request-Id", id);
     const start = performance.now();
@@ -133,6 +140,23 @@ export function createApp(deps: AppDeps): CreatedApp {
     return res;
   });
   mountEdgeEndpoints(app, deps, routes);
+  const direct = async (req: Request, conn?: ConnInfo) => {
+    const id = requestId(req.headers.get("x-request-id"));
+    let res: Response;
+    try {
+      res = await webhook(req, conn);
+    } catch (err) {
+      deps.log.error("unhandled error", {
+        request_id: id,
+        path: "/webhook/*",
+        error: String(err),
+        stack: (err as Error).stack,
+      });
+      res = Response.json(errorBody("internal", "internal error"), { status: 500 });
+    }
+    res.headers.set("X-Request-Id", id);
+    return res;
+  };
   mountAuth(app, deps);
   app.use("/api/*", requireAuth(deps));
   mountMe(app, deps);
@@ -168,5 +192,5 @@ export function createApp(deps: AppDeps): CreatedApp {
   });
   // The pages and the API reference (/docs) come from ui/, with their own assets and headers.
   deps.ui?.mount(app);
-  return { app, routes };
+  return { app, routes, webhook: direct };
 }

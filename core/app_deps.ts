@@ -53,6 +53,15 @@ export interface AppDeps {
   planner: Planner;
   /** Durable accept (group commit). Resolves only after the events are committed. */
   accept(events: Envelope[]): Promise<AcceptResult>;
+  /**
+   * The same for events whose ids were just minted and that carry no sender dedup key (direct
+   * webhooks): nothing can make them duplicates, so the runtime may commit them on a faster
+   * durable path (the full node's ingest journal). Unset, `accept` takes them.
+   */
+  acceptFresh?(events: Envelope[]): Promise<AcceptResult>;
+  /** Seconds a webhook sender should wait when the node is over capacity (503 with
+   * Retry-After), or null when there is room; checked on every webhook. */
+  overloaded?(): number | null;
   /** Called after a route, destination or trigger changes, so caches and runners follow. */
   changed(kind: "route" | "destination" | "trigger", id: string): void;
   /** Nudges the processor/dispatcher after work was added. */

@@ -172,6 +172,33 @@ export interface Settlement {
   fallback?: NewDelivery;
 }
 
+/**
+ * An append-only, fsync'd log in front of the store: the node's durable accept for fresh
+ * webhooks (core/ingress/journal_accept.ts). A record is one encoded batch of envelopes; it
+ * is durable once `append` resolves, and kept until `release` says the store has it. After a
+ * crash, the records that were not released come back from `recovered`.
+ */
+export interface Journal {
+  /** Writes the record and waits for it to reach the disk (write + fdatasync). */
+  append(record: Uint8Array): Promise<JournalRef>;
+  /** The record's contents are committed in the store: the journal may forget it. */
+  release(ref: JournalRef): void;
+  /** Records a process that ended left behind (its own earlier run or a dead neighbour's on
+   * the same folder), oldest first; release each once it is imported. A record released
+   * before the crash may come back too (journals forget whole segments), so importing must be
+   * idempotent, as accepting an event id twice is. */
+  recovered(): AsyncIterable<{ ref: JournalRef; record: Uint8Array }>;
+  /** Bytes appended and not yet released (this process's, recovered ones included). */
+  pendingBytes(): number;
+  close(): Promise<void>;
+}
+
+/** Where a journal record lives (opaque to callers). */
+export interface JournalRef {
+  readonly segment: string;
+  readonly bytes: number;
+}
+
 /** A held lease. `fence` grows every time the lease changes hands, so a write made under an
  * older holder can be told apart (fencing token). */
 export interface Lease {

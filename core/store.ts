@@ -16,6 +16,18 @@ export interface AcceptResult {
   duplicates: Map<string, string>;
 }
 
+/**
+ * How `accept` may take its events. `lease`: the planned deliveries named are stored already
+ * claimed by `owner` until `until` (one attempt counted), because the caller hands them
+ * straight to its dispatcher; claims by anyone else wait for the lease to end, like any claim.
+ * `encoded`: the same events as `encodeEnvelopes` wrote them (the ingest journal's bytes), which
+ * a store on another thread may transfer instead of copying each object.
+ */
+export interface AcceptOptions {
+  lease?: { owner: string; until: number; deliveryIds: readonly string[] };
+  encoded?: Uint8Array;
+}
+
 export type EventStatus = "accepted" | "processed" | "failed" | "dropped" | "held";
 
 export interface StoredEvent extends Envelope {
@@ -163,7 +175,7 @@ export interface Store {
   deleteTriggerState(id: string): Promise<void>;
 
   // the event path
-  accept(events: Envelope[]): Promise<AcceptResult>;
+  accept(events: Envelope[], opts?: AcceptOptions): Promise<AcceptResult>;
   claimEvents(now: number, limit: number, owner: string, leaseMs: number): Promise<Envelope[]>;
   completeEvents(outcomes: EventOutcome[]): Promise<void>;
   claimDue(

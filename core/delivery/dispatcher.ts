@@ -3,8 +3,20 @@
  * each: delivered; retry at the destination's schedule (honouring Retry-After); dead after the
  * last attempt or at once on a permanent error, moving the work to the fallback destination
  * when the route named one. Open circuits are skipped at claim time so they cost nothing.
+ *
+ * Fresh deliveries can also be handed over straight from the ingest commit (`offer`): they are
+ * stored already leased to this dispatcher, so it publishes them without a claim query reading
+ * back the rows just written. Their settle waits until their import reached the store.
  */
-import type { Clock, Delivery, Logger, Metrics, Outgoing, Settlement } from "../ports.ts";
+import type {
+  Clock,
+  Delivery,
+  Logger,
+  Metrics,
+  NewDelivery,
+  Outgoing,
+  Settlement,
+} from "../ports.ts";
 import type { Store } from "../store.ts";
 import { newId } from "../model/ids.ts";
 import { retryDelayMs, retryPolicy } from "./backoff.ts";
@@ -26,6 +38,18 @@ export interface DispatcherDeps {
   /** Upper bound on one publish call, so a hung broker cannot hold a lease forever. */
   publishTimeoutMs?: number;
   signal?: AbortSignal;
+  /** Offered deliveries held at most (beyond, an offer is declined and the store has them). */
+  maxOffered?: number;
+  /** Called when an offer added work (wake the dispatch loops). */
+  onOffered?: () => void;
+}
+
+interface Offered {
+  d: Delivery;
+  /** The end of the lease the import gave them. */
+  until: number;
+  /** True once the import committed; false if it failed (then the store has no row yet). */
+  imported: Promise<boolean>;
 }
 
 export function createDispatcher(deps: DispatcherDeps) {
@@ -33,6 +57,21 @@ export function createDispatcher(deps: DispatcherDeps) {
   const leaseMs = deps.leaseMs ?? 60_000;
   const concurrency = deps.concurrency ?? 8;
   const publishTimeout = deps.publishTimeoutMs ?? 30_000;
+  const maxOffered = deps.maxOffered ?? batchSize * 4;
+  let offered: Offered[] = [];
+  let lastClaim = 0;
+
+  /** Up to `batchSize` offered deliveries whose lease still covers a whole publish. */
+  function takeOffered(now: number): Offered[] {
+    const out: Offered[] = [];
+    let i = 0;
+    for (; i < offered.length && out.length < batchSize; i++) {
+      // One whose lease could run out mid-publish is left to expire and be claimed instead.
+      if (offered[i].until - now > publishTimeout) out.push(offered[i]);
+    }
+    offered = offered.slice(i);
+    return out;
+  }
 
   async function publishGroup(destinationId: string, ds: Delivery[]): Promise<Settlement[]> {
     const started = deps.clock.now();
@@ -120,16 +159,54 @@ export function createDispatcher(deps: DispatcherDeps) {
   }
 
   return {
-    /** Publishes one claimed batch; resolves to how many deliveries it settled. */
+    /**
+     * Takes fresh deliveries from the ingest commit, as many as fit, skipping destinations
+     * whose circuit is open; answers the ids taken, which the caller stores leased to this
+     * dispatcher until `until`. `imported` settles once they are in the store.
+     */
+    offer(ds: readonly NewDelivery[], until: number, imported: Promise<boolean>): string[] {
+      const now = deps.clock.now();
+      const ids: string[] = [];
+      for (const d of ds) {
+        if (offered.length >= maxOffered) break;
+        if (deps.breakers.state(d.destinationId, now) !== "closed") continue;
+        offered.push({
+          d: {
+            ...d,
+            status: "pending",
+            attempts: 1,
+            lastError: null,
+            createdAt: now,
+            updatedAt: now,
+          },
+          until,
+          imported,
+        });
+        ids.push(d.id);
+      }
+      if (ids.length) deps.onOffered?.();
+      return ids;
+    },
+    /** Offered deliveries not yet taken by a run. */
+    offered: () => offered.length,
+    /** Publishes one batch (offered deliveries, else claimed ones); resolves to how many it
+     * settled. While offers keep coming, a claim still runs every 200 ms, so retries and
+     * work stored without an offer are not starved. */
     async runOnce(): Promise<number> {
       const now = deps.clock.now();
-      const due = await deps.store.claimDue(
-        now,
-        batchSize,
-        deps.owner,
-        leaseMs,
-        deps.breakers.blocked(now),
-      );
+      const handed = takeOffered(now);
+      let claimed: Delivery[] = [];
+      if (handed.length < batchSize && (handed.length === 0 || now - lastClaim >= 200)) {
+        lastClaim = now;
+        claimed = await deps.store.claimDue(
+          now,
+          batchSize - handed.length,
+          deps.owner,
+          leaseMs,
+          deps.breakers.blocked(now),
+        );
+      }
+      const due = handed.length ? [...handed.map((o) => o.d), ...claimed] : claimed;
       if (due.length === 0) return 0;
       const groups = new Map<string, Delivery[]>();
       for (const d of due) {
@@ -165,6 +242,22 @@ export function createDispatcher(deps: DispatcherDeps) {
           key: d.key,
           nextAt: deps.clock.now(),
         };
+      }
+      // An offered delivery's row may still be on its way into the store: its settle waits for
+      // that, and is dropped if the import failed (the journal imports it again, unleased).
+      if (handed.length) {
+        const failed = new Set<string>();
+        const imports = new Map<Promise<boolean>, string[]>();
+        for (const o of handed) {
+          const ids = imports.get(o.imported);
+          if (ids) ids.push(o.d.id);
+          else imports.set(o.imported, [o.d.id]);
+        }
+        for (const [p, ids] of imports) if (!(await p)) ids.forEach((id) => failed.add(id));
+        if (failed.size) {
+          await deps.store.settle(settlements.filter((s) => !failed.has(s.id)), deps.owner);
+          return due.length;
+        }
       }
       await deps.store.settle(settlements, deps.owner);
       return due.length;

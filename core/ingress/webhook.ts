@@ -11,7 +11,7 @@ import type { RouteCache } from "./route_cache.ts";
 import { type AcceptOutcome, type ConnInfo, createIngress } from "./ingress.ts";
 
 export function webhookHandler(deps: AppDeps, routes: RouteCache) {
-  const accept = acceptPlanned(deps);
+  const accept = acceptPlanned(deps, true);
   const ingress = createIngress({
     lookup: (path) => routes.get(path),
     accept: async (prepared, event) => {
@@ -19,6 +19,7 @@ export function webhookHandler(deps: AppDeps, routes: RouteCache) {
       return outcome;
     },
     limits: () => deps.ingest,
+    overloaded: deps.overloaded,
     metrics: deps.metrics,
     log: deps.log,
     clock: deps.clock,
@@ -31,8 +32,10 @@ export function webhookHandler(deps: AppDeps, routes: RouteCache) {
  * commits them all in one group commit. With `refuseRejected`, an event the route's validation
  * rejects is not stored (a direct sender gets 422); without it (an edge already answered the
  * sender), it is stored as dropped with the reason, so nothing acknowledged disappears.
+ * With `fresh` (ids minted here, as for a direct webhook), events without a sender dedup key
+ * take the runtime's `acceptFresh` where it has one (the ingest journal).
  */
-export function acceptPlanned(deps: AppDeps) {
+export function acceptPlanned(deps: AppDeps, fresh = false) {
   return async (
     items: { route: Route | null; event: Envelope }[],
     refuseRejected: boolean,
@@ -53,9 +56,15 @@ export function acceptPlanned(deps: AppDeps) {
       }
       toStore.push(event);
     }
-    const { duplicates } = toStore.length
-      ? await deps.accept(toStore)
-      : { duplicates: new Map<string, string>() };
+    let duplicates = new Map<string, string>();
+    const quick = fresh && deps.acceptFresh ? toStore.filter((e) => !e.dedupKey) : [];
+    const checked = quick.length ? toStore.filter((e) => e.dedupKey) : toStore;
+    const [a, b] = await Promise.all([
+      checked.length ? deps.accept(checked) : null,
+      quick.length ? deps.acceptFresh!(quick) : null,
+    ]);
+    if (a && b) duplicates = new Map([...a.duplicates, ...b.duplicates]);
+    else duplicates = (a ?? b)?.duplicates ?? duplicates;
     return items.map(({ event }, i) => {
       if (outcomes[i]) return outcomes[i];
       const original = duplicates.get(event.id);

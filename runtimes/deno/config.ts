@@ -47,6 +47,12 @@ export interface NodeConfig {
   edgeSecret?: string;
   /** How long an idle group commit waits for more events to join it. */
   groupCommitWaitMs: number;
+  /** Fresh webhooks go through the fsync'd ingest journal (embedded SQLite only). */
+  ingestJournal: boolean;
+  /** Above this many journal bytes not yet in the store, or events waiting for a commit,
+   * webhooks are answered 503 with Retry-After. */
+  ingestBacklogBytes: number;
+  ingestBacklogEvents: number;
 }
 
 export class ConfigError extends Error {}
@@ -209,5 +215,8 @@ export function loadConfig(env: Source): NodeConfig {
     dispatchConcurrency: int(env, "DISPATCH_CONCURRENCY", 4, 1, 64),
     edgeSecret: edgeSecret || undefined,
     groupCommitWaitMs: int(env, "GROUP_COMMIT_WAIT_MS", 0, 0, 1000),
+    ingestJournal: bool(env, "INGEST_JOURNAL", true),
+    ingestBacklogBytes: int(env, "INGEST_BACKLOG_BYTES", 32 * 1024 * 1024, 65536, 2 ** 40),
+    ingestBacklogEvents: int(env, "INGEST_BACKLOG_EVENTS", 20_000, 100, 10_000_000),
   };
 }

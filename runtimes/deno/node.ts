@@ -6,6 +6,9 @@
 import { createApp } from "../../core/app.ts";
 import type { AppDeps } from "../../core/app_deps.ts";
 import { createGroupCommitter } from "../../core/ingress/group_commit.ts";
+import { createJournalAccept } from "../../core/ingress/journal_accept.ts";
+import { withReadBarrier } from "../../core/ingress/read_barrier.ts";
+import { openFileJournal } from "../../adapters/journal/file_journal.ts";
 import { createCircuitBreakers } from "../../core/delivery/circuit_breaker.ts";
 import { createDispatcher } from "../../core/delivery/dispatcher.ts";
 import { createProcessor } from "../../core/delivery/processor.ts";
@@ -17,7 +20,7 @@ import type { AddressPolicy } from "../../core/net/policy.ts";
 import { nodeConfigDefaults, openBrokerDefaults, tenantAddressPolicy } from "./config_deps.ts";
 import { hashPassword } from "../../core/auth/password.ts";
 import { newId } from "../../core/model/ids.ts";
-import type { PublisherContext } from "../../core/ports.ts";
+import type { Envelope, PublisherContext } from "../../core/ports.ts";
 import type { Role } from "../../core/model/user.ts";
 import { effectiveIngest, readSettings, type Settings } from "../../core/model/settings.ts";
 import { resealStore } from "../../core/model/reseal.ts";
@@ -40,6 +43,15 @@ import { createRoutePlanner } from "./route_planner.ts";
 import { nodeUi } from "./ui.ts";
 
 export const VERSION = "0.1.0";
+
+/** `/webhook/<token>` (one segment, as the app's route): the short way in front of Hono. */
+export function isWebhookPath(url: string): boolean {
+  const slash = url.indexOf("/", url.indexOf("//") + 2);
+  if (!url.startsWith("/webhook/", slash)) return false;
+  const end = url.indexOf("?", slash + 9);
+  const token = end < 0 ? url.slice(slash + 9) : url.slice(slash + 9, end);
+  return token.length > 0 && !token.includes("/");
+}
 
 export interface RunningNode {
   url: string;
@@ -168,6 +180,8 @@ export async function startNode(
     sealer,
     isOpen: (id) => breakers.isOpen(id, Date.now()),
   });
+  // Deliveries handed over by the ingest commit wake the dispatch loops (created just below).
+  let wakeDispatch = () => {};
   const dispatcher = createDispatcher({
     store,
     pool,
@@ -181,6 +195,7 @@ export async function startNode(
     // A node that dies holding deliveries gives them up when the lease ends: twice the
     // longest publish, so a slow but live publish is never taken over.
     leaseMs: cfg.publishTimeoutMs * 2,
+    onOffered: () => wakeDispatch(),
   });
   // Several dispatch loops share the work: each claims its own batch (claims are atomic), so
   // one batch's publishing overlaps the next one's claim and settle.
@@ -197,6 +212,7 @@ export async function startNode(
     wake: () => dispatchLoops.forEach((l) => l.wake()),
     done: Promise.all(dispatchLoops.map((l) => l.done)),
   };
+  wakeDispatch = dispatchLoop.wake;
   const processor = createProcessor({
     store,
     planner,
@@ -213,10 +229,48 @@ export async function startNode(
     signal: abort.signal,
     log,
   });
+  // After a commit, wake only the loops that have work in it: the processor for events not
+  // planned at ingest, the dispatcher for deliveries it was not handed already.
+  const wakeFor = (events: Envelope[], handedOff: number) => {
+    let unplanned = false, deliveries = 0;
+    for (const e of events) {
+      if (!e.planned) unplanned = true;
+      else deliveries += e.planned.deliveries.length;
+    }
+    if (unplanned) processLoop.wake();
+    if (deliveries > handedOff) dispatchLoop.wake();
+  };
   const committer = createGroupCommitter((events) => store.accept(events), {
     maxWaitMs: cfg.groupCommitWaitMs,
-    onCommitted: () => (processLoop.wake(), dispatchLoop.wake()),
+    onCommitted: (events) => wakeFor(events, 0),
   });
+  // Fresh webhooks commit to the ingest journal (one write + fdatasync) and reach the store
+  // asynchronously; the embedded SQLite file only, whose folder the journal sits beside.
+  const journalAccept = cfg.ingestJournal && cfg.databaseType === "sqlite" && !cfg.databaseUrl
+    ? createJournalAccept({
+      journal: await openFileJournal({ dir: `${cfg.databasePath}.ingest-journal` }),
+      store,
+      clock,
+      log: log.child({ component: "journal" }),
+      metrics,
+      owner,
+      leaseMs: cfg.publishTimeoutMs * 2,
+      handoff: dispatcher,
+      onImported: wakeFor,
+    })
+    : null;
+  if (journalAccept) {
+    const n = await journalAccept.recover();
+    if (n) log.info("imported the events the ingest journal kept from the last run", { events: n });
+  }
+  // Above capacity, webhooks are refused (503, Retry-After) rather than queued without bound.
+  const overloaded = () => {
+    const j = journalAccept?.backlog();
+    const full = committer.backlog() > cfg.ingestBacklogEvents ||
+      (j !== undefined &&
+        (j.queuedEvents > cfg.ingestBacklogEvents || j.journalBytes > cfg.ingestBacklogBytes));
+    return full ? 1 : null;
+  };
 
   const triggers = createTriggerRunner({
     store,
@@ -259,7 +313,8 @@ export async function startNode(
   );
 
   const deps: AppDeps = {
-    store,
+    // API reads of events wait for the journal's import, so a 202 is followed by a visible event.
+    store: journalAccept ? withReadBarrier(store, () => journalAccept.imported()) : store,
     sealer,
     jwtSecret: keys.jwtSecret,
     log,
@@ -276,6 +331,8 @@ export async function startNode(
     triggers,
     configDefaults,
     accept: (events) => committer.accept(events),
+    acceptFresh: journalAccept ? (events) => journalAccept.accept(events) : undefined,
+    overloaded,
     changed(kind, id) {
       if (kind === "destination") pool.invalidate(id);
       else if (kind === "route") (processor.invalidate(id), triggers.changed());
@@ -295,13 +352,17 @@ export async function startNode(
     coordinator,
     ui: await nodeUi(log),
   };
-  const { app } = createApp(deps);
+  const { app, webhook } = createApp(deps);
 
   let listener: Listening;
   try {
     listener = await serveHttp(
       cfg,
-      (req, remoteAddr) => app.fetch(req, { remoteAddr, trustProxy: cfg.trustProxy }),
+      (req, remoteAddr) => {
+        const conn = { remoteAddr, trustProxy: cfg.trustProxy };
+        // Webhooks skip Hono's router and middleware: the same handler, with less in front.
+        return isWebhookPath(req.url) ? webhook(req, conn) : app.fetch(req, conn);
+      },
       log,
     );
   } catch (e) {
@@ -310,6 +371,7 @@ export async function startNode(
     abort.abort();
     maintenance.abort();
     await Promise.allSettled([processLoop.done, dispatchLoop.done]);
+    await journalAccept?.drain();
     await pool.closeAll();
     await coordinator.close?.().catch(() => {});
     await tenantOutbound.close();
@@ -350,6 +412,11 @@ export async function startNode(
       await triggers.stop();
       await listener.shutdown();
       await committer.drain();
+      await journalAccept?.drain();
+      // Deliveries handed over at ingest are published before the loops stop (bounded).
+      for (let i = 0; i < 500 && dispatcher.offered() > 0; i++) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
       const gc = committer.stats();
       log.info("group commit totals", {
         commits: gc.commits,

@@ -159,6 +159,23 @@ export const VARIABLES: readonly Variable[] = [
     default: "`60000`",
     meaning: "A connection with nothing sent either way for this long is closed",
   },
+  {
+    name: "INGEST_JOURNAL",
+    default: "`true`",
+    meaning:
+      "Commit webhooks to an fsync'd journal beside the embedded database before the 202 (below)",
+  },
+  {
+    name: "INGEST_BACKLOG_BYTES",
+    default: "`33554432`",
+    meaning:
+      "Journal bytes not yet in the database above which webhooks get 503 with `Retry-After`",
+  },
+  {
+    name: "INGEST_BACKLOG_EVENTS",
+    default: "`20000`",
+    meaning: "Events waiting for a commit above which webhooks get 503 with `Retry-After`",
+  },
 ];
 
 export const VARIABLE_NAMES: ReadonlySet<string> = new Set(VARIABLES.map((v) => v.name));

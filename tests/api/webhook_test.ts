@@ -320,3 +320,24 @@ Deno.test("webhook: a store failure answers 503 with Retry-After", async () => {
     await h.close();
   }
 });
+
+Deno.test("webhook: over capacity answers 503 overloaded with Retry-After before reading the body, and recovers", async () => {
+  let busy: number | null = 3;
+  const h = await harness({ overloaded: () => busy });
+  try {
+    const { token } = await h.tenant("hook-busy");
+    const route = await createRoute(h, token);
+    const res = await post(h, route.endpoint, '{"n":1}');
+    assert.equal(res.status, 503);
+    assert.equal(res.headers.get("retry-after"), "3");
+    assert.equal((await res.json()).error.code, "overloaded");
+    assert.equal((await h.store.listEvents(ADMIN_SCOPE, {}, { limit: 50, offset: 0 })).total, 0);
+    busy = null; // the backlog drained
+    const ok = await post(h, route.endpoint, '{"n":2}');
+    assert.equal(ok.status, 202);
+    await ok.body?.cancel();
+    assert.equal((await h.store.listEvents(ADMIN_SCOPE, {}, { limit: 50, offset: 0 })).total, 1);
+  } finally {
+    await h.close();
+  }
+});

@@ -252,6 +252,47 @@ export function storeSuite(name: string, open: () => Promise<Store>) {
     assert.equal((await s.getEvent(ADMIN, e.id))?.status, "processed");
   });
 
+  test("accept with a lease: the named deliveries are the holder's until it ends, once", async (s) => {
+    const e = envelope("user_t", "route_1");
+    const handed = newDelivery(e, "dest_1", { nextAt: T0 });
+    const left = newDelivery(e, "dest_2", { nextAt: T0 });
+    const lease = { owner: "node-a", until: T0 + 1000, deliveryIds: [handed.id] };
+    await s.accept([{ ...e, planned: { status: "processed", deliveries: [handed, left] } }], {
+      lease,
+    });
+    // the handed one is leased (one attempt counted); the other is due for anyone
+    const b = await s.claimDue(T0 + 10, 10, "node-b", 1000);
+    assert.deepEqual(b.map((d) => d.id), [left.id]);
+    const mine = await deliveryOf(s, e.id, handed.id);
+    assert.equal(mine.attempts, 1);
+    assert.equal(mine.status, "pending");
+    // the holder settles it without a claim; a stale settle by another owner does nothing
+    await s.settle([{ id: handed.id, outcome: "delivered", at: T0 + 20 }], "node-b");
+    assert.equal((await deliveryOf(s, e.id, handed.id)).status, "pending");
+    await s.settle([{ id: handed.id, outcome: "retry", at: T0 + 30, nextAt: T0 + 40 }], "node-a");
+    assert.deepEqual(
+      (await s.claimDue(T0 + 50, 10, "node-b", 1000)).map((d) => [d.id, d.attempts]),
+      [
+        [handed.id, 2],
+      ],
+    );
+    // a lease nobody settles runs out like a claim's; a re-accept (journal replay) adds nothing
+    const e2 = envelope("user_t", "route_1");
+    const d2 = newDelivery(e2, "dest_1", { nextAt: T0 });
+    const planned2 = { ...e2, planned: { status: "processed" as const, deliveries: [d2] } };
+    await s.accept([planned2], {
+      lease: { owner: "node-a", until: T0 + 1000, deliveryIds: [d2.id] },
+    });
+    assert.deepEqual(await s.claimDue(T0 + 999, 10, "node-c", 1000), []);
+    assert.deepEqual((await s.accept([planned2])).duplicates.get(e2.id), e2.id);
+    assert.deepEqual(
+      (await s.claimDue(T0 + 1001, 10, "node-c", 1000)).map((d) => [d.id, d.attempts]),
+      [
+        [d2.id, 2],
+      ],
+    );
+  });
+
   test("events: stored as accepted, read back whole, listed and filtered by scope", async (s) => {
     const a = envelope("user_a", "route_1", {
       receivedAt: T0,

@@ -553,3 +553,88 @@ Deno.test("dispatcher: a delivery taken over after its lease ran out gets no fal
     await w.close();
   }
 });
+
+Deno.test("dispatcher: offered deliveries publish without a claim and settle once imported", async () => {
+  const w = await world();
+  try {
+    const dest = await w.destination("handed");
+    const e = {
+      id: newId("evt"),
+      tenant: "user_x",
+      routeId: "route_1",
+      source: "webhook",
+      receivedAt: w.clock.t,
+      method: "POST",
+      path: "/webhook/wh_x",
+      query: "",
+      ip: "127.0.0.1",
+      headers: {},
+      body: new TextEncoder().encode('{"n":2}'),
+    };
+    const mk = (): NewDelivery => ({
+      id: newId("dlv"),
+      eventId: e.id,
+      tenant: e.tenant,
+      routeId: e.routeId,
+      destinationId: dest,
+      body: e.body,
+      headers: {},
+      nextAt: w.clock.t,
+    });
+    const ds = [mk(), mk()];
+    let imported!: (ok: boolean) => void;
+    const until = w.clock.t + 60_000;
+    const taken = w.dispatcher.offer(ds, until, new Promise((r) => (imported = r)));
+    assert.deepEqual(taken, ds.map((d) => d.id));
+    // the store does not have them yet: the run publishes from memory, then waits for the import
+    const run = w.dispatcher.runOnce();
+    await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(w.calls.map((c) => c.ids), [ds.map((d) => d.id)], "published before import");
+    assert.deepEqual(w.calls[0].attempts, [1, 1]);
+    await w.store.accept([{ ...e, planned: { status: "processed", deliveries: ds } }], {
+      lease: { owner: "dispatcher-1", until, deliveryIds: taken },
+    });
+    imported(true);
+    assert.equal(await run, 2);
+    for (const d of ds) assert.equal((await w.delivery(d.id)).status, "delivered");
+    assert.equal(w.dispatcher.offered(), 0);
+  } finally {
+    await w.close();
+  }
+});
+
+Deno.test("dispatcher: offers skip open circuits and stop when full; a failed import drops the settle", async () => {
+  const breakers = createCircuitBreakers({ threshold: 1 });
+  const w = await world({ breakers });
+  try {
+    const open = await w.destination("down");
+    const fine = await w.destination("fine");
+    breakers.failure(open, w.clock.t);
+    const mk = (destinationId: string): NewDelivery => ({
+      id: newId("dlv"),
+      eventId: "evt_x",
+      tenant: "user_x",
+      routeId: null,
+      destinationId,
+      body: new Uint8Array([1]),
+      headers: {},
+      nextAt: w.clock.t,
+    });
+    const failed = Promise.resolve(false);
+    const until = w.clock.t + 60_000;
+    assert.deepEqual(w.dispatcher.offer([mk(open)], until, failed), [], "open circuit: declined");
+    const many = Array.from({ length: 2500 }, () => mk(fine));
+    assert.equal(w.dispatcher.offer(many, until, failed).length, 2000, "four batches at most");
+    // published, but the import failed: nothing is settled (the journal imports them again)
+    assert.equal(await w.dispatcher.runOnce(), 500);
+    assert.equal(w.calls.length, 1);
+    assert.equal(w.dispatcher.offered(), 1500);
+    // an offer whose lease no longer covers a publish is left to expire and be claimed
+    w.clock.t = until - PUBLISH_TIMEOUT_MS;
+    assert.equal(await w.dispatcher.runOnce(), 0);
+    assert.equal(w.dispatcher.offered(), 0);
+    assert.equal(w.calls.length, 1);
+  } finally {
+    await w.close();
+  }
+});

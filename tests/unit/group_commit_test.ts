@@ -185,3 +185,25 @@ Deno.test("group commit over the real store: every event stored, dedup per batch
     await store.close();
   }
 });
+
+Deno.test("group commit: with concurrency 2, a second batch commits while the first is on its way", async () => {
+  let inFlight = 0, most = 0;
+  const gc = createGroupCommitter(async (events) => {
+    most = Math.max(most, ++inFlight);
+    await sleep(20);
+    inFlight--;
+    return {
+      duplicates: new Map(events.filter((e) => e.id.includes("dup")).map((e) => [e.id, "x"])),
+    };
+  }, { concurrency: 2 });
+  const first = gc.accept([ev()]);
+  await sleep(5); // the first batch is committing
+  const second = Promise.all([gc.accept([ev()]), gc.accept([ev({ id: "evt_dup" })])]);
+  await sleep(5);
+  const third = gc.accept([ev()]); // both slots busy: waits for one
+  const [, [, dup]] = await Promise.all([first, second, third]);
+  assert.equal(most, 2, "never more than two at once");
+  assert.equal(dup.duplicates.get("evt_dup"), "x");
+  assert.deepEqual(gc.stats(), { commits: 3, events: 4 });
+  assert.equal(gc.backlog(), 0);
+});

@@ -7,7 +7,7 @@
  */
 import type { Sql, TransactionSql } from "postgres";
 import type { Envelope, NewDelivery, Settlement } from "../../../core/ports.ts";
-import type { AcceptResult, EventOutcome } from "../../../core/store.ts";
+import type { AcceptOptions, AcceptResult, EventOutcome } from "../../../core/store.ts";
 import { rowToDelivery, rowToEnvelope } from "../sqlite/event_path.ts";
 
 /** Rows per multi-row INSERT: 17 columns stay far below the 65535 parameters of a statement. */
@@ -53,9 +53,15 @@ const DELIVERY_COLUMNS = [
   "key",
   "created_at",
   "updated_at",
+  "lease_owner",
+  "lease_until",
 ] as const;
 
-export function deliveryRow(d: NewDelivery, now: number): Values {
+export function deliveryRow(
+  d: NewDelivery,
+  now: number,
+  lease?: { owner: string; until: number },
+): Values {
   return {
     id: d.id,
     event_id: d.eventId,
@@ -64,13 +70,15 @@ export function deliveryRow(d: NewDelivery, now: number): Values {
     destination_id: d.destinationId,
     fallback_destination_id: d.fallbackDestinationId ?? null,
     status: "pending",
-    attempts: 0,
+    attempts: lease ? 1 : 0,
     next_at: ms(d.nextAt),
     body: d.body,
     headers: JSON.stringify(d.headers),
     key: d.key ?? null,
     created_at: ms(now),
     updated_at: ms(now),
+    lease_owner: lease?.owner ?? null,
+    lease_until: lease ? ms(lease.until) : null,
   };
 }
 
@@ -89,7 +97,9 @@ export async function insertDeliveryRows(tx: Tx, rows: Values[]) {
 
 export function eventPath(sql: Sql) {
   return {
-    async accept(events: Envelope[]): Promise<AcceptResult> {
+    async accept(events: Envelope[], opts?: AcceptOptions): Promise<AcceptResult> {
+      const lease = opts?.lease;
+      const leased = new Set(lease?.deliveryIds ?? []);
       const duplicates = new Map<string, string>();
       if (events.length === 0) return { duplicates };
       const now = Date.now();
@@ -129,7 +139,9 @@ export function eventPath(sql: Sql) {
         }
         // Planned deliveries go in only with their event: a duplicate brings none.
         const planned = events.filter((e) => inserted.has(e)).flatMap((e) =>
-          (e.planned?.deliveries ?? []).map((d) => deliveryRow(d, now))
+          (e.planned?.deliveries ?? []).map((d) =>
+            deliveryRow(d, now, leased.has(d.id) ? lease : undefined)
+          )
         );
         await insertDeliveryRows(tx, planned);
         for (const e of events) {

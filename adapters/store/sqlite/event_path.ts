@@ -5,7 +5,12 @@
  */
 import type { Row, SqlClient, SqlValue, Stmt } from "../sql/client.ts";
 import type { Delivery, Envelope, NewDelivery, Settlement } from "../../../core/ports.ts";
-import type { AcceptResult, EventOutcome, StoredEvent } from "../../../core/store.ts";
+import type {
+  AcceptOptions,
+  AcceptResult,
+  EventOutcome,
+  StoredEvent,
+} from "../../../core/store.ts";
 
 const INSERT_EVENT = `INSERT INTO events (id, tenant, route_id, source, received_at, method, path,
   query, ip, headers, body, dedup_key, status, error, processed_at, due_at, lease_owner)
@@ -20,6 +25,12 @@ const INSERT_PLANNED_DELIVERY = `INSERT INTO deliveries (id, event_id, tenant, r
   destination_id, fallback_destination_id, status, attempts, next_at, body, headers, key,
   created_at, updated_at) SELECT ?,?,?,?,?,?,'pending',0,?,?,?,?,?,? WHERE EXISTS
   (SELECT 1 FROM events WHERE id = ? AND lease_owner = ?) ON CONFLICT DO NOTHING`;
+
+/** The same, claimed already by the caller's dispatcher (`AcceptOptions.lease`). */
+const INSERT_PLANNED_DELIVERY_LEASED = `INSERT INTO deliveries (id, event_id, tenant, route_id,
+  destination_id, fallback_destination_id, status, attempts, next_at, body, headers, key,
+  created_at, updated_at, lease_owner, lease_until) SELECT ?,?,?,?,?,?,'pending',1,?,?,?,?,?,?,?,?
+  WHERE EXISTS (SELECT 1 FROM events WHERE id = ? AND lease_owner = ?) ON CONFLICT DO NOTHING`;
 
 const CLEAR_ACCEPT_TOKENS = `UPDATE events SET lease_owner = NULL
   WHERE id IN (SELECT value FROM json_each(?)) AND lease_owner LIKE 'accept:%'`;
@@ -106,9 +117,11 @@ export function rowToDelivery(r: Row): Delivery & { fallbackDestinationId: strin
 
 export function eventPath(db: SqlClient) {
   return {
-    async accept(events: Envelope[]): Promise<AcceptResult> {
+    async accept(events: Envelope[], opts?: AcceptOptions): Promise<AcceptResult> {
       const duplicates = new Map<string, string>();
       if (events.length === 0) return { duplicates };
+      const lease = opts?.lease;
+      const leased = lease?.deliveryIds.length ? new Set(lease.deliveryIds) : null;
       const stmts: Stmt[] = [];
       const eventStmt: number[] = [];
       const now = Date.now();
@@ -143,7 +156,14 @@ export function eventPath(db: SqlClient) {
         });
         for (const d of e.planned?.deliveries ?? []) {
           const ins = insertDeliveryStmt(d, now);
-          stmts.push({ sql: INSERT_PLANNED_DELIVERY, params: [...ins.params!, e.id, token] });
+          if (leased?.has(d.id)) {
+            stmts.push({
+              sql: INSERT_PLANNED_DELIVERY_LEASED,
+              params: [...ins.params!, lease!.owner, lease!.until, e.id, token],
+            });
+          } else {
+            stmts.push({ sql: INSERT_PLANNED_DELIVERY, params: [...ins.params!, e.id, token] });
+          }
         }
       }
       if (tokened.length) {

@@ -1,6 +1,19 @@
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { Row, SqlClient, SqlValue, Stmt } from "../sql/client.ts";
 
+/** One operation's outcome within `together`. */
+export type OpResult = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+export interface NodeSqliteClient extends SqlClient {
+  /**
+   * Runs the operations in one write transaction (one commit, one fsync), each inside its own
+   * savepoint: one that throws is rolled back alone and reports its error, the others commit.
+   * A `batch` inside an operation becomes a nested savepoint. Only when the commit itself
+   * fails do all of them fail.
+   */
+  together(ops: Array<() => Promise<unknown>>): Promise<OpResult[]>;
+}
+
 export interface NodeSqliteOptions {
   path: string;
   /** "full" fsyncs every commit (safe against power loss); "normal" only at checkpoints. */
@@ -13,7 +26,7 @@ export interface NodeSqliteOptions {
  * statements interleave and a batch is atomic without a lock. Prepared statements are cached
  * by SQL text because the hot path repeats the same few statements.
  */
-export function openNodeSqlite(opts: NodeSqliteOptions): SqlClient {
+export function openNodeSqlite(opts: NodeSqliteOptions): NodeSqliteClient {
   const db = new DatabaseSync(opts.path);
   db.exec(`PRAGMA journal_mode = WAL`);
   db.exec(`PRAGMA synchronous = ${opts.synchronous === "normal" ? "NORMAL" : "FULL"}`);
@@ -30,6 +43,8 @@ export function openNodeSqlite(opts: NodeSqliteOptions): SqlClient {
   };
   const params = (p?: SqlValue[]) => (p ?? []) as never[];
   let closed = false;
+  // Inside `together`, a batch is a savepoint of the open transaction instead of its own.
+  let depth = 0;
   return {
     driver: "node-sqlite",
     all<T>(sql: string, p?: SqlValue[]) {
@@ -47,8 +62,9 @@ export function openNodeSqlite(opts: NodeSqliteOptions): SqlClient {
       }
     },
     batch(stmts: Stmt[]) {
+      const sp = `batch_${depth}`;
       try {
-        db.exec("BEGIN IMMEDIATE");
+        db.exec(depth > 0 ? `SAVEPOINT ${sp}` : "BEGIN IMMEDIATE");
         try {
           const out: Row[][] = [];
           for (const s of stmts) {
@@ -56,14 +72,42 @@ export function openNodeSqlite(opts: NodeSqliteOptions): SqlClient {
             // `all` runs any statement and also returns RETURNING rows.
             out.push(st.all(...params(s.params)) as Row[]);
           }
-          db.exec("COMMIT");
+          db.exec(depth > 0 ? `RELEASE ${sp}` : "COMMIT");
           return Promise.resolve(out);
         } catch (e) {
-          db.exec("ROLLBACK");
+          db.exec(depth > 0 ? `ROLLBACK TO ${sp}; RELEASE ${sp}` : "ROLLBACK");
           throw e;
         }
       } catch (e) {
         return Promise.reject(e);
+      }
+    },
+    async together(ops) {
+      if (depth > 0) throw new Error("together() cannot nest");
+      db.exec("BEGIN IMMEDIATE");
+      depth++;
+      const out: OpResult[] = [];
+      try {
+        for (const op of ops) {
+          db.exec("SAVEPOINT op");
+          try {
+            out.push({ ok: true, value: await op() });
+            db.exec("RELEASE op");
+          } catch (error) {
+            db.exec("ROLLBACK TO op; RELEASE op");
+            out.push({ ok: false, error });
+          }
+        }
+        depth--;
+        db.exec("COMMIT");
+        return out;
+      } catch (error) {
+        // A savepoint or the commit failed (I/O error, full disk): nothing of this one stays.
+        depth = 0;
+        try {
+          db.exec("ROLLBACK");
+        } catch { /* SQLite may have rolled back already */ }
+        return ops.map(() => ({ ok: false, error }));
       }
     },
     exec(script: string) {

@@ -12,15 +12,22 @@ import { eventPath } from "./event_path.ts";
 import { historyQueries } from "./queries.ts";
 import { openNodeSqlite } from "./node_sqlite_client.ts";
 import { openLibsql } from "./libsql_client.ts";
-import { openWorkerSqlite } from "./worker_sqlite_client.ts";
+import { openWorkerSqlite, type WorkerSqliteClient } from "./worker_sqlite_client.ts";
+import { encodeEnvelopes } from "../../../core/ingress/envelope_codec.ts";
 
-export function createSqlStore(client: SqlClient): Store {
+export function createSqlStore(client: SqlClient | WorkerSqliteClient): Store {
   let state: SqlAggregateState | undefined;
+  const path = eventPath(client);
+  if ("acceptEncoded" in client) {
+    // On the worker thread the batch travels as one buffer and the event path runs there.
+    path.accept = (events, opts) =>
+      client.acceptEncoded(opts?.encoded ?? encodeEnvelopes(events), opts?.lease);
+  }
   return {
     pipelineState: () => (state ??= new SqlAggregateState(client)),
     kind: client.driver,
     ...entityQueries(drizzleOver(client)),
-    ...eventPath(client),
+    ...path,
     ...historyQueries(client),
     async migrate() {
       await client.exec(
@@ -72,9 +79,13 @@ export interface StoreConfig {
  * Opens the configured store: a server URL wins over the local file. A local file runs on the
  * SQLite worker thread unless `inline` is set (tests and tools that want no extra thread).
  */
-export async function openStoreAsync(cfg: StoreConfig & { inline?: boolean }): Promise<Store> {
+export async function openStoreAsync(
+  cfg: StoreConfig & { inline?: boolean; worker?: Worker },
+): Promise<Store> {
   if (cfg.url || cfg.inline || !cfg.path || cfg.path === ":memory:") return openStore(cfg);
-  return createSqlStore(await openWorkerSqlite({ path: cfg.path, synchronous: cfg.synchronous }));
+  return createSqlStore(
+    await openWorkerSqlite({ path: cfg.path, synchronous: cfg.synchronous }, cfg.worker),
+  );
 }
 
 /** Opens the configured store on the calling thread: a server URL wins over the local file. */
