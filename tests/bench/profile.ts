@@ -27,7 +27,11 @@ const extraEnv = Object.fromEntries(
   (Deno.args.find((a) => a.startsWith("--env="))?.slice(6) ?? "").split(",").filter(Boolean)
     .map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),
 );
-const BODY = JSON.stringify({ action: "opened", pad: "x".repeat(1000) }).slice(0, 1024);
+/** Exactly 1 KiB of valid JSON. */
+const BODY = (() => {
+  const head = '{"action":"opened","pad":"';
+  return head + "x".repeat(1024 - head.length - 2) + '"}';
+})();
 
 /** CPU nanoseconds per thread of `pid`, by thread name (tokio and V8 workers summed by kind). */
 export function threadCpu(pid: number): Map<string, number> {

@@ -12,9 +12,11 @@
  *     [--drain-timeout=240] [--env=NAME=value,...]
  *
  * `--quick` (CI, about a minute): 5 kills at 100 requests/s, one outage of each destination.
+ * `--overload` runs tests/soak/overload.ts instead (twice the sustainable rate for 60 s).
  */
 import amqp from "amqplib";
 import { startLoad } from "./load.ts";
+import { runOverload } from "./overload.ts";
 import { account, type Summary } from "./accounting.ts";
 import {
   apiClient,
@@ -245,7 +247,15 @@ function print(r: SoakResult) {
   }
 }
 
-if (import.meta.main) {
+if (import.meta.main && args.includes("--overload")) {
+  const r = await runOverload();
+  const root = new URL("../../", import.meta.url).pathname;
+  await Deno.mkdir(`${root}bench/results`, { recursive: true });
+  const file = `${root}bench/results/overload-${Date.now()}.json`;
+  await Deno.writeTextFile(file, JSON.stringify(r, null, 2));
+  console.log(`written ${file}`);
+  if (r.lost > 0 || r.recovered_ms < 0) Deno.exit(1);
+} else if (import.meta.main) {
   const start = load();
   const r = await main();
   r.load_average.start = start;
