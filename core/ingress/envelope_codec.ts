@@ -11,6 +11,47 @@
  */
 import type { Envelope, NewDelivery } from "../ports.ts";
 
+/**
+ * The fields the codec carries, checked against the types: a field added to Envelope or
+ * NewDelivery fails `deno check` here until encode and decode carry it (else the journal would
+ * drop it silently between the 202 and the store).
+ */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const envelopeFields: Same<
+  keyof Envelope,
+  | "id"
+  | "tenant"
+  | "routeId"
+  | "source"
+  | "receivedAt"
+  | "method"
+  | "path"
+  | "query"
+  | "ip"
+  | "headers"
+  | "body"
+  | "dedupKey"
+  | "planned"
+> = true;
+const plannedFields: Same<
+  keyof NonNullable<Envelope["planned"]>,
+  "status" | "error" | "deliveries"
+> = true;
+const deliveryFields: Same<
+  keyof NewDelivery,
+  | "id"
+  | "eventId"
+  | "tenant"
+  | "routeId"
+  | "destinationId"
+  | "body"
+  | "headers"
+  | "key"
+  | "fallbackDestinationId"
+  | "nextAt"
+> = true;
+void [envelopeFields, plannedFields, deliveryFields];
+
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 const SAME_BODY = -1;

@@ -55,8 +55,8 @@ export interface JournalAccept {
   imported(timeoutMs?: number): Promise<void>;
   /** Events waiting to be appended, and journal bytes not yet imported. */
   backlog(): { queuedEvents: number; journalBytes: number };
-  /** Finishes appends and waits (at most `timeoutMs`) for the imports, then stops retrying;
-   * what is left stays in the journal for the next start. */
+  /** Finishes appends and waits (at most `timeoutMs`) for the imports, then stops retrying
+   * and closes the journal; what is left stays in it for the next start. */
   drain(timeoutMs?: number): Promise<void>;
 }
 
@@ -170,6 +170,8 @@ export function createJournalAccept(opts: JournalAcceptOptions): JournalAccept {
         await new Promise((r) => setTimeout(r, 10));
       }
       stopped = true;
+      // Deletes the segments that are all imported; the others wait for the next start.
+      await journal.close();
     },
   };
 }

@@ -18,7 +18,7 @@ import { apiClient, bootstrapAdmin, freePort, startRouter } from "../helpers/rou
 import { startSink } from "../helpers/sink.ts";
 import { benchPipeline } from "../unit/pipeline/pipeline_bench.ts";
 import { hmacHex } from "../helpers/sign.ts";
-import { runBrokerBench, wantsBrokers } from "./brokers.ts";
+import { type BrokerResult, runBrokerBench, wantsBrokers } from "./brokers.ts";
 import { runConsumerBench, wantsConsumers } from "./consumers.ts";
 import { runEdgeBench } from "./edge.ts";
 
@@ -209,6 +209,112 @@ async function frontPair(): Promise<{ front: WrkResult; direct: WrkResult }> {
   }
 }
 
+export interface GoalRow {
+  scenario: string;
+  /** What the figure is measured against. */
+  against: string;
+  /** The share reached (router / reference), or null when the row did not run. */
+  share: number | null;
+  /** The figure behind it, e.g. "3,830 req/s". */
+  figure: string;
+  goal: number;
+  met: boolean | null;
+  note?: string;
+}
+
+const BROKER_GOALS: Record<string, { scenario: string; goal: number }> = {
+  rabbitmq: { scenario: "webhook → RabbitMQ confirmed, end to end", goal: 0.75 },
+  kafka: { scenario: "webhook → Kafka, end to end", goal: 0.5 },
+  redis: { scenario: "webhook → Redis, end to end", goal: 0.5 },
+  pubsub: { scenario: "webhook → Pub/Sub, end to end", goal: 0.5 },
+};
+
+/** The issue's table (#15): every row with its goal, from what this run measured. */
+export function goalTable(results: Record<string, unknown>): GoalRow[] {
+  const n = (v: number) => Math.round(v).toLocaleString("en-US");
+  const row = (
+    scenario: string,
+    against: string,
+    goal: number,
+    share: number | null,
+    figure: string,
+    note?: string,
+  ): GoalRow => ({
+    scenario,
+    against,
+    share,
+    figure,
+    goal,
+    met: share === null ? null : share >= goal,
+    ...(note ? { note } : {}),
+  });
+  const ing = results.ingest as (WrkResult & { ratio_to_bare: number }) | undefined;
+  const e2e = results.e2e as
+    | (WrkResult & { ratio_to_bare: number; delivered_per_s: number })
+    | undefined;
+  const rows: GoalRow[] = [
+    ing
+      ? row(
+        "durable ingest, route without destinations",
+        "bare Deno.serve",
+        0.5,
+        ing.ratio_to_bare,
+        `${n(ing.rps)} req/s`,
+      )
+      : row("durable ingest, route without destinations", "bare Deno.serve", 0.5, null, "not run"),
+    e2e
+      ? row(
+        "ingest while delivering to an HTTP sink",
+        "bare Deno.serve",
+        0.3,
+        e2e.ratio_to_bare,
+        `${n(e2e.rps)} req/s, delivered ${n(e2e.delivered_per_s)}/s`,
+      )
+      : row("ingest while delivering to an HTTP sink", "bare Deno.serve", 0.3, null, "not run"),
+  ];
+  const brokers = (results.brokers ?? []) as BrokerResult[];
+  for (const [name, g] of Object.entries(BROKER_GOALS)) {
+    const b = brokers.find((r) => r.broker === name);
+    const against = name === "rabbitmq" ? "raw amqplib confirms" : `raw ${name} client`;
+    if (!b) rows.push(row(g.scenario, against, g.goal, null, "not run (add --brokers)"));
+    else if (b.error || b.ratio === undefined) {
+      rows.push(row(g.scenario, against, g.goal, null, "failed", b.error ?? "no ratio"));
+    } else {
+      rows.push(
+        row(
+          g.scenario,
+          against,
+          g.goal,
+          b.ratio,
+          `${n(b.router?.delivered_per_s ?? 0)} msg/s vs raw ${n(b.raw?.msgs_per_s ?? 0)}/s`,
+        ),
+      );
+    }
+  }
+  return rows;
+}
+
+function printGoals(rows: GoalRow[]) {
+  const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
+  const cells = rows.map((r) => [
+    r.scenario,
+    r.share === null ? "-" : `${pct(r.share)} of ${r.against}`,
+    r.figure,
+    `≥ ${pct(r.goal).replace(".0%", "%")}`,
+    r.met === null ? "-" : r.met ? "met" : "NOT met",
+  ]);
+  const head = ["scenario", "now", "figure", "goal", ""];
+  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
+  const line = (c: string[]) => c.map((v, i) => v.padEnd(widths[i])).join("  ").trimEnd();
+  console.log(
+    `\nissue #15 goals (load average ${
+      Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ")
+    })`,
+  );
+  console.log(line(head));
+  for (const c of cells) console.log(line(c));
+}
+
 if (import.meta.main && Deno.args.includes("--edge")) {
   const results = {
     when: new Date().toISOString(),
@@ -288,6 +394,8 @@ if (import.meta.main && Deno.args.includes("--edge")) {
   }
   if (wantsBrokers(Deno.args)) results.brokers = await runBrokerBench(Deno.args);
   if (wantsConsumers(Deno.args)) results.consumers = await runConsumerBench(Deno.args);
+  results.goals = goalTable(results);
+  printGoals(results.goals as GoalRow[]);
   await Deno.mkdir(`${ROOT}bench/results`, { recursive: true });
   const file = `${ROOT}bench/results/bench-${Date.now()}.json`;
   await Deno.writeTextFile(file, JSON.stringify(results, null, 2));
