@@ -177,6 +177,12 @@ export async function openFileJournal(opts: FileJournalOptions): Promise<FileJou
       for (const name of names) {
         if (segments.has(name)) continue;
         const path = `${dir}/${name}`;
+        if (name.endsWith(".tmp")) {
+          // Created and never renamed: nothing was ever written to it. A young one may be a
+          // live neighbour's between its create and its lock: not even opened.
+          const st = await Deno.stat(path).catch(() => null);
+          if (!st || Date.now() - (st.mtime?.getTime() ?? 0) < 60_000) continue;
+        }
         let file: Deno.FsFile;
         try {
           file = await Deno.open(path, { read: true, write: true });
@@ -188,7 +194,6 @@ export async function openFileJournal(opts: FileJournalOptions): Promise<FileJou
           continue;
         }
         if (name.endsWith(".tmp")) {
-          // Created and never renamed: nothing was ever written to it.
           await Deno.remove(path).catch(() => {});
           file.close();
           continue;

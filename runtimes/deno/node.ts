@@ -312,6 +312,27 @@ export async function startNode(
     log,
   );
 
+  // A neighbour on the same database file that died leaves its journal segments behind
+  // (unlocked once it is gone): this node imports them within seconds, not at its next start.
+  if (journalAccept) {
+    let recovering = false;
+    const neighbours = setInterval(async () => {
+      if (recovering) return;
+      recovering = true;
+      try {
+        const n = await journalAccept.recover();
+        if (n) {
+          log.info("imported the events a stopped node left in the ingest journal", { events: n });
+        }
+      } catch (e) {
+        log.error("importing a stopped node's ingest journal failed", { error: String(e) });
+      } finally {
+        recovering = false;
+      }
+    }, 5_000);
+    maintenance.signal.addEventListener("abort", () => clearInterval(neighbours));
+  }
+
   const deps: AppDeps = {
     // API reads of events wait for the journal's import, so a 202 is followed by a visible event.
     store: journalAccept ? withReadBarrier(store, () => journalAccept.imported()) : store,

@@ -186,3 +186,70 @@ Deno.test("two router processes on one store: each delivery published once, all 
     await Deno.remove(a.dir, { recursive: true }).catch(() => {});
   }
 });
+
+const JOURNAL = new URL("../../adapters/journal/file_journal.ts", import.meta.url).href;
+const CODEC = new URL("../../core/ingress/envelope_codec.ts", import.meta.url).href;
+
+Deno.test("a node on the same store that died with events in its ingest journal: a live node imports and delivers them, no restart", async () => {
+  const sink = await startSink();
+  const a = await startRouter({ env: { NODE_ID: "node-a" } });
+  let writer: Deno.ChildProcess | null = null;
+  try {
+    const { api } = await setup(a, sink);
+    const route = (await api<{ items: { id: string; owner: string; endpoint: string }[] }>(
+      "GET",
+      "/api/routes",
+    )).items[0];
+    // Another process writes one acknowledged batch to the same journal folder, holds its
+    // segment (as a node does) and is SIGKILLed before any import.
+    const id = `evt_neighbour${Date.now()}`;
+    const event = {
+      id,
+      tenant: route.owner,
+      routeId: route.id,
+      source: "webhook",
+      receivedAt: Date.now(),
+      method: "POST",
+      path: route.endpoint,
+      query: "",
+      ip: "127.0.0.1",
+      headers: { "content-type": "application/json" },
+      dedupKey: null,
+    };
+    const code = `
+      import { openFileJournal } from ${JSON.stringify(JOURNAL)};
+      import { encodeEnvelopes } from ${JSON.stringify(CODEC)};
+      const j = await openFileJournal({ dir: ${
+      JSON.stringify(`${a.dir}/event-router.db.ingest-journal`)
+    } });
+      const e = { ...${
+      JSON.stringify(event)
+    }, body: new TextEncoder().encode('{"from":"neighbour"}') };
+      await j.append(encodeEnvelopes([e]));
+      console.log("ready");
+      setInterval(() => {}, 1000);`;
+    writer = new Deno.Command(Deno.execPath(), {
+      args: ["eval", "--ext=ts", code],
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+    const reader = writer.stdout.getReader();
+    assert.match(new TextDecoder().decode((await reader.read()).value), /ready/);
+    reader.releaseLock();
+    await new Promise((r) => setTimeout(r, 6_000));
+    assert.ok(!sink.events.has(id), "a live writer's segment is left alone");
+    writer.kill("SIGKILL");
+    await writer.status;
+    writer = null;
+    await waitUntil(() => sink.events.has(id), 30_000, "the dead neighbour's event delivered");
+    const e = await api<{ id: string; status: string }>("GET", `/api/events/${id}`);
+    assert.equal(e.id, id);
+  } finally {
+    try {
+      writer?.kill("SIGKILL");
+    } catch { /* gone */ }
+    await a.kill("SIGTERM");
+    await sink.stop();
+    await Deno.remove(a.dir, { recursive: true }).catch(() => {});
+  }
+});
