@@ -16,8 +16,10 @@ async function slowClients(port: number, n: number) {
   const conns: Deno.Conn[] = [];
   const closedAt: (number | null)[] = new Array(n).fill(null);
   const answers: string[] = [];
-  const started = Date.now();
   for (let i = 0; i < n; i++) {
+    // Each connection's time counts from its own opening: on a loaded machine opening 1,000
+    // takes longer than the head timeout, and the first ones are rightly cut off meanwhile.
+    const started = Date.now();
     const c = await Deno.connect({ hostname: "127.0.0.1", port });
     conns.push(c);
     await c.write(enc.encode("POST /webhook/wh_slow HTTP/1.1\r\nHost: x\r\nx-a: "));
@@ -88,7 +90,6 @@ Deno.test({
       // Everyone else is served while the slow heads are pending.
       const latencies: number[] = [];
       for (let i = 0; i < 20; i++) latencies.push(await timedHealth(router.url));
-      assert.equal(slow.closed(), 0, "the slow clients are still waiting at first");
       const deadline = Date.now() + HEAD_TIMEOUT_MS + 5_000;
       while (slow.closed() < SLOW && Date.now() < deadline) {
         await new Promise((r) => setTimeout(r, 100));
@@ -106,7 +107,10 @@ Deno.test({
       );
       await slow.end();
       assert.equal(closed, SLOW, "every slow connection was cut off");
-      assert.ok(times[0] >= HEAD_TIMEOUT_MS - 500, `not before the timeout (${times[0]} ms)`);
+      assert.ok(
+        times[0] >= HEAD_TIMEOUT_MS - 500,
+        `none before the timeout (the first after ${times[0]} ms)`,
+      );
       assert.ok(slow.answers.every((a) => a === "HTTP/1.1 408 Request Timeout"), "408 each");
       assert.ok(Math.max(...latencies) < 2_000, "others were answered promptly");
       assert.equal(await timedHealth(router.url) < 2_000, true, "and still are");
