@@ -20,6 +20,8 @@ export interface Envelope {
   body: Uint8Array;
   /** Sender's id used for replay protection (e.g. webhook-id); unique per route when set. */
   dedupKey?: string | null;
+  /** Pipeline attempts made so far (stored events; a failing stage retries on a schedule). */
+  attempts?: number;
   /**
    * Set when the event was already planned at ingest (routes without async stages): the
    * event is stored with this outcome and its deliveries in the same transaction, so the
@@ -148,6 +150,8 @@ export interface Outbound {
 /** Context every publisher factory receives from the runtime. */
 export interface PublisherContext extends Outbound {
   log: Logger;
+  /** The user id owning the destination (confined outputs such as `file` use it). */
+  owner?: string;
 }
 
 export interface PublisherFactory<C = unknown> {

@@ -38,6 +38,7 @@ export function presentEvent(e: StoredEvent) {
     ...presentBody(e.body),
     status: e.status,
     error: e.error,
+    attempts: e.attempts ?? 0,
     processed_at: iso(e.processedAt),
   };
 }
@@ -95,13 +96,29 @@ const deadQuery = pageQuery.extend({
   error_is: z.string().max(2000).optional(),
 });
 const DeadFilterBody = z.strictObject({
-  ids: z.array(z.string().max(64)).max(1000).optional(),
+  /** Every dead letter in scope: required when no other filter is given. */
+  all: z.boolean().optional().openapi({
+    description: "true to act on every dead letter in scope (required without a filter)",
+  }),
+  ids: z.array(z.string().max(64)).min(1).max(1000).optional(),
   route_id: z.string().max(64).optional(),
   destination_id: z.string().max(64).optional(),
   error: z.string().max(2000).optional().openapi({ description: "a substring of the error" }),
   error_is: z.string().max(2000).optional().openapi({
     description: 'the whole error text, as in /api/dlq/stats by_error ("" for none)',
   }),
+}).superRefine((f, ctx) => {
+  // A bulk action without a filter reaches every dead letter in scope (for an admin: of every
+  // tenant): that must be asked for, not the result of a forgotten field.
+  const filtered = f.ids !== undefined || f.route_id !== undefined ||
+    f.destination_id !== undefined || f.error !== undefined || f.error_is !== undefined;
+  if (!filtered && f.all !== true) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["all"],
+      message: 'give a filter (ids, route_id, destination_id, error, error_is) or "all": true',
+    });
+  }
 }).openapi("DeadLetterFilter");
 
 const deadFilter = (f: z.infer<typeof DeadFilterBody>) => ({

@@ -117,6 +117,9 @@ export const EventOut = z.object({
   ...body,
   status: z.enum(["accepted", "processed", "failed", "dropped", "held"]),
   error: z.string().nullable(),
+  attempts: z.number().int().openapi({
+    description: "pipeline attempts so far (a failing stage retries on the delivery schedule)",
+  }),
   processed_at: maybeWhen,
 }).openapi("Event");
 

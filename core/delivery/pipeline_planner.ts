@@ -138,6 +138,7 @@ export function createPipelinePlanner(deps: PipelinePlannerDeps): Planner {
           stage: "route",
           error: describeCompileError(e),
           policy: "dead_letter",
+          permanent: true,
         };
       }
       // A route with no filters, rules or stages fans the raw body out as it came: no need to

@@ -25,7 +25,14 @@ export type PlanOutcome =
   /** A validate stage refused the event (`on_failure: "reject"`): ingest answers 422. */
   | { kind: "reject"; reason: string }
   | { kind: "held" }
-  | { kind: "fail"; stage: string; error: string; policy: "retry" | "dead_letter" | "drop" };
+  | {
+    kind: "fail";
+    stage: string;
+    error: string;
+    policy: "retry" | "dead_letter" | "drop";
+    /** Retrying cannot help (a refused address, a 4xx answer): dead-letter at once. */
+    permanent?: boolean;
+  };
 
 export interface Planner {
   plan(route: Route, event: Envelope): Promise<PlanOutcome>;

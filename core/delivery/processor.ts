@@ -8,6 +8,7 @@ import type { EventOutcome, Store } from "../store.ts";
 import type { Route } from "../model/route.ts";
 import { newId } from "../model/ids.ts";
 import type { Planner } from "./planner.ts";
+import { retryDelayMs, type RetryPolicy, retryPolicy } from "./backoff.ts";
 
 export interface ProcessorDeps {
   store: Store;
@@ -18,8 +19,12 @@ export interface ProcessorDeps {
   owner: string;
   batchSize?: number;
   leaseMs?: number;
-  /** Delay before an event whose pipeline said "retry" runs again. */
-  retryDelayMs?: number;
+  /**
+   * When an event whose pipeline failed with policy "retry" runs again, and how often: the
+   * delivery schedule by default (core/delivery/backoff.ts). After the last attempt, or at once
+   * for a permanent error, the event is dead-lettered (status failed, kept for a replay).
+   */
+  stageRetry?: RetryPolicy;
   onDeliveries?: () => void;
   /** How often due aggregates are looked for. */
   flushEveryMs?: number;
@@ -50,6 +55,7 @@ async function stableDeliveryId(seed: string): Promise<string> {
 
 export function createProcessor(deps: ProcessorDeps) {
   const batch = deps.batchSize ?? 500;
+  const stageRetry = deps.stageRetry ?? retryPolicy();
   const leaseMs = deps.leaseMs ?? 30_000;
   const routeCache = new Map<string, { at: number; route: Promise<Route | null> }>();
   const routeOf = (id: string, now: number) => {
@@ -177,21 +183,28 @@ export function createProcessor(deps: ProcessorDeps) {
             break;
           case "fail": {
             const error = `${plan.stage}: ${plan.error}`;
-            if (plan.policy === "retry") {
+            const made = (e.attempts ?? 0) + 1;
+            if (plan.policy === "retry" && !plan.permanent && made < stageRetry.maxAttempts) {
+              const at = now + retryDelayMs(stageRetry, made);
               outcomes.push({
                 id: e.id,
                 status: "failed",
-                error,
-                retryAt: now + (deps.retryDelayMs ?? 30_000),
+                error: `${error} (attempt ${made} of ${stageRetry.maxAttempts}, next at ${
+                  new Date(at).toISOString()
+                })`,
+                retryAt: at,
                 deliveries: [],
               });
+            } else if (plan.policy === "drop") {
+              outcomes.push({ id: e.id, status: "dropped", error, deliveries: [] });
             } else {
-              outcomes.push({
-                id: e.id,
-                status: plan.policy === "drop" ? "dropped" : "failed",
-                error,
-                deliveries: [],
-              });
+              // Dead-lettered: kept with its error, replayable (POST /api/events/{id}/replay).
+              const why = plan.policy !== "retry"
+                ? ""
+                : plan.permanent
+                ? " (permanent: not retried)"
+                : ` (gave up after ${made} attempts)`;
+              outcomes.push({ id: e.id, status: "failed", error: error + why, deliveries: [] });
             }
             deps.metrics.inc("pipeline_failures_total", { stage: plan.stage, policy: plan.policy });
           }

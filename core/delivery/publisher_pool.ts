@@ -56,10 +56,10 @@ export function createPublisherPool(deps: {
     let config = await openSecrets(d.config, deps.sealer);
     if (deps.defaults) config = deps.defaults(d.type, config);
     const owner = await deps.store.getUser(d.owner);
-    const publisher = factory.create(
-      factory.parseConfig(config),
-      deps.context(owner?.role ?? "user"),
-    );
+    const publisher = factory.create(factory.parseConfig(config), {
+      ...deps.context(owner?.role ?? "user"),
+      owner: d.owner,
+    });
     return { destination: d, publisher, connected: false };
   }
 

@@ -46,6 +46,13 @@ export interface IngressOptions<R extends IngressRoute> {
   accept(route: R, event: Envelope): Promise<AcceptOutcome>;
   /** Read on every request, so a settings change applies without a restart. */
   limits(): IngressLimits;
+  /**
+   * Bodies accepted lately for routes with `dedupe: "body"` (the store's shared state on the
+   * full node): a body seen within the replay window is a duplicate even across the window's
+   * buckets. Without it, duplicates are still caught within one bucket of the window by the
+   * event's dedup key.
+   */
+  recent?: RecentBodies;
   /** The largest body the runtime's buffer can hold, whatever the route allows. */
   platformMaxBodyBytes?: number;
   /**
@@ -57,6 +64,11 @@ export interface IngressOptions<R extends IngressRoute> {
   metrics: Metrics;
   log: Logger;
   clock: Clock;
+}
+
+export interface RecentBodies {
+  get(key: string): Promise<unknown>;
+  set(key: string, value: unknown, expiresAt: number): Promise<void>;
 }
 
 /** The runtime's view of the connection: socket address and whether to trust a proxy. */
@@ -128,6 +140,8 @@ export function createIngress<R extends IngressRoute>(opts: IngressOptions<R>) {
 
     const now = opts.clock.now();
     let dedupKey: string | null = null;
+    let recentKey: string | null = null;
+    let windowMs = 0;
     if (route.signature) {
       const v = await verifyRequest(route.signature, {
         method,
@@ -142,6 +156,21 @@ export function createIngress<R extends IngressRoute>(opts: IngressOptions<R>) {
         return fail(401, "unauthorized", "signature verification failed");
       }
       dedupKey = v.dedupId ?? null;
+      if (v.dedupBody) {
+        // The same signed body within the replay window is a duplicate, whatever id it came
+        // with. The key's bucket makes that atomic with the commit inside one window; the
+        // recent-bodies record (written after the commit) carries it across buckets.
+        windowMs = route.signature.replay_window * 1000;
+        recentKey = `dedupe:${route.id}:${v.dedupBody}`;
+        const seen = await opts.recent?.get(recentKey).catch(() => undefined) as
+          | { id: string; at: number }
+          | undefined;
+        if (seen && now - seen.at < windowMs) {
+          metrics.inc("webhook_requests_total", { status: "200" });
+          return jsonResponse({ id: seen.id, duplicate: true }, 200);
+        }
+        dedupKey = `body:${v.dedupBody}:${Math.floor(now / windowMs)}`;
+      }
     }
 
     const headers: Record<string, string> = {};
@@ -177,6 +206,11 @@ export function createIngress<R extends IngressRoute>(opts: IngressOptions<R>) {
       return jsonResponse({ id: outcome.id, duplicate: true }, 200);
     }
     metrics.inc("webhook_requests_total", { status: "202" });
+    if (recentKey) {
+      await opts.recent?.set(recentKey, { id: event.id, at: now }, now + windowMs).catch((e) =>
+        log.warn("could not remember a body for dedupe", { route_id: route.id, error: String(e) })
+      );
+    }
     if (route.response) {
       const t = renderResponse(route.response, {
         bodyJson: parseJson(body, headers["content-type"]),

@@ -20,6 +20,7 @@ export function webhookHandler(deps: AppDeps, routes: RouteCache) {
     },
     limits: () => deps.ingest,
     overloaded: deps.overloaded,
+    recent: deps.store.pipelineState?.(),
     metrics: deps.metrics,
     log: deps.log,
     clock: deps.clock,

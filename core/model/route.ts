@@ -25,7 +25,10 @@ export const routeBody = z.strictObject({
   queue: z.string().min(1).max(255).optional(),
   exchange: z.string().max(255).optional(),
   routing_key: z.string().max(255).optional(),
-  signature_config: z.record(z.string(), z.unknown()).optional(),
+  /** Checked by core/verify/signature_config.ts; documented as the SignatureConfig schema. */
+  signature_config: z.record(z.string(), z.unknown()).optional().openapi({
+    $ref: "#/components/schemas/SignatureConfig",
+  } as never),
   filters: z.record(z.string(), z.unknown()).optional(),
   rules: z.array(z.record(z.string(), z.unknown())).optional(),
   pipeline: z.array(z.record(z.string(), z.unknown())).optional(),

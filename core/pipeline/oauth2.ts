@@ -6,6 +6,7 @@
  * TokenSource and is handed to `onRefreshToken`, so a trigger can keep it across restarts.
  */
 import type { EnrichAuth } from "./schema.ts";
+import { permanentStatus, StageError } from "./stage_error.ts";
 
 export type OAuthConfig = Extract<EnrichAuth, { type: `oauth2_${string}` }>;
 
@@ -79,8 +80,10 @@ export class TokenSource {
     });
     const text = await res.text();
     if (!res.ok) {
-      throw new Error(
+      // invalid_client, invalid_grant...: a person must fix the config; 5xx and 429 may pass.
+      throw new StageError(
         `token endpoint ${cfg.token_url} answered ${res.status}: ${text.slice(0, 200)}`,
+        permanentStatus(res.status),
       );
     }
     let body: { access_token?: unknown; expires_in?: unknown; refresh_token?: unknown };

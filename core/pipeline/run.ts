@@ -5,6 +5,7 @@
  * per-destination stage removes only that destination.
  */
 import { selectDestinations } from "../routing/select.ts";
+import { isPermanentStageError } from "./stage_error.ts";
 import type { Chosen } from "../routing/select.ts";
 import type { CompiledRoute } from "./compile.ts";
 import { encodeBody, encodeDelivery } from "./encode.ts";
@@ -25,7 +26,7 @@ export type Flow =
   | { status: "ok"; commits: Commit[]; reshaped: boolean }
   | { status: "dropped"; stage: string; reason: string }
   | { status: "rejected"; stage: string; reason: string }
-  | { status: "failed"; stage: string; error: string; policy: ErrorPolicy }
+  | { status: "failed"; stage: string; error: string; policy: ErrorPolicy; permanent: boolean }
   | { status: "held"; stage: string };
 
 function snapshot(v: unknown): unknown {
@@ -71,7 +72,13 @@ export async function runStages(
         error,
       });
       if (stage.onError === "drop") return { status: "dropped", stage: name, reason: error };
-      return { status: "failed", stage: name, error, policy: stage.onError };
+      return {
+        status: "failed",
+        stage: name,
+        error,
+        policy: stage.onError,
+        permanent: isPermanentStageError(e),
+      };
     }
     const trace = outcome.stages[
       outcome.stages.push({
@@ -101,7 +108,13 @@ export async function runStages(
         return { status: "rejected", stage: name, reason: result.reason };
       case "dead_letter":
         trace.error = result.reason;
-        return { status: "failed", stage: name, error: result.reason, policy: "dead_letter" };
+        return {
+          status: "failed",
+          stage: name,
+          error: result.reason,
+          policy: "dead_letter",
+          permanent: true,
+        };
     }
   }
   return { status: "ok", commits, reshaped };
@@ -117,7 +130,12 @@ function settle(outcome: RouteOutcome, flow: Exclude<Flow, { status: "ok" }>): R
       outcome.rejected = { stage: flow.stage, reason: flow.reason };
       break;
     case "failed":
-      outcome.failed = { stage: flow.stage, error: flow.error, policy: flow.policy };
+      outcome.failed = {
+        stage: flow.stage,
+        error: flow.error,
+        policy: flow.policy,
+        permanent: flow.permanent,
+      };
       break;
     case "held":
       outcome.held = true;

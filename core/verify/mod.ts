@@ -13,6 +13,8 @@
  * Check dedupId only after `ok`, so unsigned requests cannot poison the duplicate check.
  */
 import { GITHUB_ID_HEADER, verifyGithub } from "./github.ts";
+import { sha256 } from "@noble/hashes/sha2.js";
+import { encodeHex as toHex } from "../crypto/encoding.ts";
 import { type HeaderGetter, headerGetter } from "./headers.ts";
 import { verifyGeneric } from "./hmac.ts";
 import { SHOPIFY_ID_HEADER, verifyShopify } from "./shopify.ts";
@@ -46,6 +48,7 @@ export async function verifyRequest(
   const header = headerGetter(input.headers);
   const result = config.enabled ? await check(config, input, header) : { ok: true as const };
   if (!result.ok) return result;
+  if (config.dedupe === "body") return { ...result, dedupBody: toHex(sha256(input.rawBody)) };
 
   const idHeader = config.id_header ??
     (config.enabled && config.preset ? DEFAULT_ID_HEADERS[config.preset] : undefined);

@@ -35,6 +35,14 @@ const common = {
    * one (stripe, slack, standard_webhooks); also how long a dedup id must be remembered.
    */
   replay_window: z.number().int().min(1).max(86_400).default(300),
+  /**
+   * What makes a request a duplicate: `id` (default) the sender's delivery id header, where
+   * the scheme has one (`id_header`, or the preset's); `body` the SHA-256 of the signed body,
+   * remembered for `replay_window` seconds: for schemes that sign neither an id nor a
+   * timestamp (GitHub signs only the body), so a captured request cannot be sent again with a
+   * new id within the window.
+   */
+  dedupe: z.enum(["id", "body"]).default("id"),
   /** Header holding the sender's delivery id, used to drop duplicates (overrides presets). */
   id_header: headerName.optional(),
 };

@@ -17,7 +17,8 @@ export interface VerifyInput {
  * a secret, a signature or a header value, so it is safe to log and to count by.
  */
 export type VerifyResult =
-  | { ok: true; dedupId?: string; timestamp?: number }
+  /** `dedupBody`: SHA-256 (hex) of the signed body, when the config asks for `dedupe: "body"`. */
+  | { ok: true; dedupId?: string; dedupBody?: string; timestamp?: number }
   | { ok: false; reason: VerifyReason };
 
 export type VerifyReason =

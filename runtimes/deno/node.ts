@@ -35,6 +35,7 @@ import { openCoordinator } from "./coordinator.ts";
 import { everyMinute } from "./maintenance.ts";
 import { createOutbound, openOutbound } from "./outbound.ts";
 import { ConfigError, type NodeConfig } from "./config.ts";
+import { secureDatabaseFile, secureDataDir } from "./data_dir.ts";
 import { type Listening, serveHttp } from "./serve.ts";
 import { loadKeys } from "./keys.ts";
 import { createLogger } from "./logger.ts";
@@ -84,7 +85,10 @@ export async function openConfiguredStore(cfg: NodeConfig): Promise<Store> {
     await pg.migrate();
     return pg;
   }
-  if (!cfg.databaseUrl) await Deno.mkdir(cfg.dataDir, { recursive: true });
+  if (!cfg.databaseUrl) {
+    await secureDataDir(cfg.dataDir);
+    await secureDatabaseFile(cfg.databasePath);
+  }
   const store = await openStoreAsync({
     inline: cfg.databaseInline,
     path: cfg.databasePath,
@@ -104,7 +108,7 @@ export async function startNode(
   // Before anything is opened or written: a port in use is one clear line, not a stack trace
   // after the store was migrated. (Deno.serve below reports a port taken in between the same.)
   probeListen(cfg);
-  await Deno.mkdir(cfg.dataDir, { recursive: true });
+  await secureDataDir(cfg.dataDir);
   const keys = await loadKeys(cfg, log);
   const store = await openConfiguredStore(cfg);
   if (await ensureAdmin(store)) {

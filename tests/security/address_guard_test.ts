@@ -295,6 +295,10 @@ Deno.test({
             return ev.error ? ev : undefined;
           });
           assert.match(e.error, /refusing to connect to 127\.0\.0\.1.*loopback/, e.error);
+          // a refused address is permanent: dead-lettered at once, not retried every 30 s
+          assert.equal(e.status, "failed", JSON.stringify(e));
+          assert.match(e.error, /\(permanent: not retried\)/);
+          assert.equal(e.attempts, 1);
         }
         for (const [id, target] of targets) {
           assert.equal(target.connections(), 0, `destination ${id}: the listener got nothing`);

@@ -17,19 +17,25 @@ export const fileConfigSchema = z.strictObject({
 export type FileConfig = z.output<typeof fileConfigSchema>;
 
 /**
- * Parses the config. With `root`, the path must resolve inside it: a tenant must not be able
- * to append to arbitrary files on the node.
+ * Parses the config. With `confined`, the path must be relative and stay inside the folder it
+ * is resolved against (a tenant's own, see publisher.ts): `..` may not climb out of it, and an
+ * absolute path is refused. The path comes back normalised (`a/./b/../c` is `a/c`).
  */
-export function parseFileConfig(input: unknown, root?: string): FileConfig {
+export function parseFileConfig(input: unknown, confined = false): FileConfig {
   const config = parseConfigWith("file", fileConfigSchema, input);
-  if (root !== undefined) {
-    const base = resolve(root);
-    const full = resolve(base, config.path);
-    const rel = relative(base, full);
-    if (rel === "" || rel.startsWith("..") || isAbsolute(rel)) {
-      throw new ConfigError(`file config: path: must be inside ${base}, got ${config.path}`);
-    }
-    return { ...config, path: full };
+  if (!confined) return config;
+  const base = "/confined";
+  const rel = relative(base, resolve(base, config.path));
+  if (isAbsolute(config.path) || rel === "" || rel === ".." || rel.startsWith("../")) {
+    throw new ConfigError(
+      `file config: path: must be a file inside your folder (relative, without ..), got ${config.path}`,
+    );
   }
-  return config;
+  return { ...config, path: rel };
+}
+
+/** Whether `path` is `dir` itself or inside it (both absolute and resolved). */
+export function isInside(dir: string, path: string): boolean {
+  const rel = relative(dir, path);
+  return rel === "" || (rel !== ".." && !rel.startsWith("../") && !isAbsolute(rel));
 }

@@ -178,9 +178,10 @@ export function eventPath(sql: Sql) {
           outcomes.map((o) =>
             o.retryAt !== undefined
               ? tx`UPDATE events SET due_at = ${ms(o.retryAt)}, error = ${o.error ?? null},
-                 lease_owner = NULL, lease_until = NULL WHERE id = ${o.id}`
+                 lease_owner = NULL, lease_until = NULL, attempts = attempts + 1 WHERE id = ${o.id}`
               : tx`UPDATE events SET status = ${o.status}, error = ${o.error ?? null},
-                 processed_at = ${now}, lease_owner = NULL, lease_until = NULL WHERE id = ${o.id}`
+                 processed_at = ${now}, lease_owner = NULL, lease_until = NULL,
+                 attempts = attempts + 1 WHERE id = ${o.id}`
           ),
         );
       });

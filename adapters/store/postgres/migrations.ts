@@ -169,4 +169,11 @@ CREATE TABLE trigger_state (
 );
 `,
   },
+  {
+    id: 4,
+    name: "event attempts",
+    // Pipeline attempts per event: a failing stage is retried on the delivery schedule and
+    // given up after its attempt limit.
+    sql: `ALTER TABLE events ADD COLUMN attempts BIGINT NOT NULL DEFAULT 0;`,
+  },
 ];

@@ -74,7 +74,9 @@ export function historyQueries(sql: Sql) {
     },
     async replayEvent(scope: Scope, id: string, now: number) {
       const r = await sql`UPDATE events SET status = 'accepted', due_at = ${ms(now)}, error = NULL,
-        lease_owner = NULL, lease_until = NULL WHERE id = ${id} ${tenantClause(scope)}`;
+        lease_owner = NULL, lease_until = NULL, attempts = 0 WHERE id = ${id} ${
+        tenantClause(scope)
+      }`;
       return r.count > 0;
     },
 

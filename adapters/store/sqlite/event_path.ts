@@ -83,6 +83,7 @@ export function rowToEnvelope(r: Row): Envelope {
     headers: JSON.parse(r.headers as string),
     body: bytes(r.body),
     dedupKey: (r.dedup_key as string | null) ?? null,
+    attempts: Number(r.attempts ?? 0),
   };
 }
 
@@ -200,14 +201,14 @@ export function eventPath(db: SqlClient) {
         for (const d of o.deliveries) stmts.push(insertDeliveryStmt(d, now));
         if (o.retryAt !== undefined) {
           stmts.push({
-            sql: `UPDATE events SET due_at = ?, error = ?, lease_owner = NULL, lease_until = NULL
-                  WHERE id = ?`,
+            sql: `UPDATE events SET due_at = ?, error = ?, lease_owner = NULL, lease_until = NULL,
+                  attempts = attempts + 1 WHERE id = ?`,
             params: [o.retryAt, o.error ?? null, o.id],
           });
         } else {
           stmts.push({
             sql: `UPDATE events SET status = ?, error = ?, processed_at = ?, lease_owner = NULL,
-                  lease_until = NULL WHERE id = ?`,
+                  lease_until = NULL, attempts = attempts + 1 WHERE id = ?`,
             params: [o.status, o.error ?? null, now, o.id],
           });
         }

@@ -111,7 +111,7 @@ export function historyQueries(db: SqlClient) {
       const [tc, tp] = tenantClause(scope);
       const n = await db.run(
         `UPDATE events SET status = 'accepted', due_at = ?, error = NULL, lease_owner = NULL,
-         lease_until = NULL WHERE id = ?${tc}`,
+         lease_until = NULL, attempts = 0 WHERE id = ?${tc}`,
         [now, id, ...tp],
       );
       return n > 0;

@@ -5,6 +5,7 @@
  * cap, and a response cache in the state store keyed by the request (SHA-256 when long).
  */
 import { toHex, utf8 } from "../bytes.ts";
+import { permanentStatus, StageError } from "../stage_error.ts";
 import { compileExpression } from "../expression.ts";
 import { TokenSource } from "../oauth2.ts";
 import { compileRef, type Working } from "../ref.ts";
@@ -52,7 +53,7 @@ function deepMerge(target: unknown, source: unknown): unknown {
 
 async function readLimited(res: Response, max: number): Promise<string> {
   const declared = Number(res.headers.get("content-length") ?? "NaN");
-  if (declared > max) throw new Error(`response of ${declared} bytes exceeds ${max}`);
+  if (declared > max) throw new StageError(`response of ${declared} bytes exceeds ${max}`, true);
   if (!res.body) return "";
   const reader = res.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -63,7 +64,7 @@ async function readLimited(res: Response, max: number): Promise<string> {
     size += value.length;
     if (size > max) {
       await reader.cancel();
-      throw new Error(`response exceeds ${max} bytes`);
+      throw new StageError(`response exceeds ${max} bytes`, true);
     }
     chunks.push(value);
   }
@@ -121,7 +122,11 @@ export function compileEnrich(cfg: EnrichStage, name: string, index: number): Co
       }
       const text = await readLimited(res, cfg.max_response_bytes);
       if (!res.ok) {
-        throw new Error(`${cfg.method} ${target} answered ${res.status}: ${text.slice(0, 200)}`);
+        // A 4xx will not change by itself (except 408, 425, 429): dead-letter, do not retry.
+        throw new StageError(
+          `${cfg.method} ${target} answered ${res.status}: ${text.slice(0, 200)}`,
+          permanentStatus(res.status),
+        );
       }
       const type = res.headers.get("content-type") ?? "";
       if (text === "") return null;

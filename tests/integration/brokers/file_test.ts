@@ -99,11 +99,13 @@ Deno.test("file: config errors name the field; a root confines the path", () => 
     fsync: true,
   });
   const confined = createFilePublisherFactory({ root: "/var/lib/er/files" });
-  assert.equal(
-    confined.parseConfig({ path: "t1/out.jsonl" }).path,
-    "/var/lib/er/files/t1/out.jsonl",
+  assert.equal(confined.parseConfig({ path: "t1/./x/../out.jsonl" }).path, "t1/out.jsonl");
+  assert.throws(
+    () => confined.parseConfig({ path: "../../etc/passwd" }),
+    /path: must be a file inside/,
   );
-  assert.throws(() => confined.parseConfig({ path: "../../etc/passwd" }), /path: must be inside/);
-  assert.throws(() => confined.parseConfig({ path: "/etc/passwd" }), /path: must be inside/);
-  assert.throws(() => confined.parseConfig({ path: "." }), /path: must be inside/);
+  assert.throws(() => confined.parseConfig({ path: "a/../../b" }), /path: must be a file inside/);
+  assert.throws(() => confined.parseConfig({ path: "/etc/passwd" }), /path: must be a file inside/);
+  assert.throws(() => confined.parseConfig({ path: "." }), /path: must be a file inside/);
+  assert.equal(confined.parseConfig({ path: "..hidden" }).path, "..hidden", "a name, not a climb");
 });
