@@ -26,7 +26,7 @@ export type Flow =
   | { status: "ok"; commits: Commit[]; reshaped: boolean }
   | { status: "dropped"; stage: string; reason: string }
   | { status: "rejected"; stage: string; reason: string }
-  | { status: "failed"; stage: string; error: string; policy: ErrorPolicy; permanent: boolean }
+  | { status: "failed"; stage: string; error: string; policy: ErrorPolicy; permanent?: true }
   | { status: "held"; stage: string };
 
 function snapshot(v: unknown): unknown {
@@ -77,7 +77,7 @@ export async function runStages(
         stage: name,
         error,
         policy: stage.onError,
-        permanent: isPermanentStageError(e),
+        ...(isPermanentStageError(e) ? { permanent: true as const } : {}),
       };
     }
     const trace = outcome.stages[
@@ -108,13 +108,7 @@ export async function runStages(
         return { status: "rejected", stage: name, reason: result.reason };
       case "dead_letter":
         trace.error = result.reason;
-        return {
-          status: "failed",
-          stage: name,
-          error: result.reason,
-          policy: "dead_letter",
-          permanent: true,
-        };
+        return { status: "failed", stage: name, error: result.reason, policy: "dead_letter" };
     }
   }
   return { status: "ok", commits, reshaped };
@@ -134,7 +128,7 @@ function settle(outcome: RouteOutcome, flow: Exclude<Flow, { status: "ok" }>): R
         stage: flow.stage,
         error: flow.error,
         policy: flow.policy,
-        permanent: flow.permanent,
+        ...(flow.permanent ? { permanent: true as const } : {}),
       };
       break;
     case "held":

@@ -56,8 +56,11 @@ export interface RouteOutcome {
   /** The event was dropped on purpose (a drop policy, a filter stage, a duplicate). */
   dropped?: { stage: string; reason: string };
   /** A stage failed; the processor applies the policy (retry the event later, dead-letter it). */
-  /** `permanent`: retrying cannot help (a refused address, a 4xx answer): dead-letter now. */
-  failed?: { stage: string; error: string; policy: ErrorPolicy; permanent: boolean };
+  /**
+   * `permanent` (only when true): retrying cannot help (a refused address, a 4xx answer), so a
+   * "retry" policy dead-letters at once.
+   */
+  failed?: { stage: string; error: string; policy: ErrorPolicy; permanent?: true };
   /** A validate stage with `on_failure: "reject"` refused the event. */
   rejected?: { stage: string; reason: string };
   /**

@@ -311,7 +311,13 @@ export function storeSuite(name: string, open: () => Promise<Store>) {
     });
     await s.accept([a, b, c]);
     const got = await s.getEvent(scopeOf("user_a"), a.id);
-    assert.deepEqual(got, { ...a, status: "accepted", error: null, processedAt: null });
+    assert.deepEqual(got, {
+      ...a,
+      attempts: 0,
+      status: "accepted",
+      error: null,
+      processedAt: null,
+    });
     assert.equal(await s.getEvent(scopeOf("user_b"), a.id), null);
     const la = await s.listEvents(scopeOf("user_a"), {}, PAGE);
     assert.deepEqual(la.items.map((e) => e.id), [b.id, a.id], "newest first");
@@ -343,7 +349,7 @@ export function storeSuite(name: string, open: () => Promise<Store>) {
     assert.deepEqual(await s.claimEvents(now + 999, 10, "node-c", 1000), []);
     const again = await s.claimEvents(now + 1001, 10, "node-c", 100_000);
     assert.deepEqual(again.map((e) => e.id).sort(), es.map((e) => e.id).sort(), "after expiry");
-    assert.deepEqual(again.find((e) => e.id === es[0].id), es[0]);
+    assert.deepEqual(again.find((e) => e.id === es[0].id), { ...es[0], attempts: 0 });
     const late = await s.claimEvents(T0 + 60_000, 10, "node-d", 1000);
     assert.deepEqual(late.map((e) => e.id), [future.id], "due once its time has come");
   });
@@ -381,6 +387,8 @@ export function storeSuite(name: string, open: () => Promise<Store>) {
     const g3 = await s.getEvent(ADMIN, e3.id);
     assert.equal(g3?.status, "accepted", "a retry keeps the event accepted");
     assert.equal(g3?.error, "pipeline: boom");
+    assert.equal(g3?.attempts, 1, "each completion counts a pipeline attempt");
+    assert.equal(g1?.attempts, 1);
 
     const ds = await s.eventDeliveries(e1.id);
     assert.equal(ds.length, 2);
@@ -624,6 +632,7 @@ export function storeSuite(name: string, open: () => Promise<Store>) {
     const g = await s.getEvent(ADMIN, e.id);
     assert.equal(g?.status, "accepted");
     assert.equal(g?.error, null);
+    assert.equal(g?.attempts, 0, "a replay starts its attempts over");
     assert.deepEqual(await s.claimEvents(T0 + 9, 10, "p", 1000), [], "due at the replay time");
     assert.deepEqual((await s.claimEvents(T0 + 10, 10, "p", 1000)).map((x) => x.id), [e.id]);
     assert.equal(await s.replayEvent(ADMIN, e.id, T0 + 20), true, "also while leased");

@@ -11,6 +11,7 @@ Deno.test("signature_config: defaults fill in the generic form", () => {
   assert.deepEqual(config, {
     enabled: true,
     replay_window: 300,
+    dedupe: "id",
     verifications: [{
       header_location: "X-Sig",
       signature_format: "${signature}",
