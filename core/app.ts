@@ -21,6 +21,7 @@ import { mountSettings } from "./api/system_routes.ts";
 import { mountHealth } from "./api/health_routes.ts";
 import { mountConfig } from "./api/config_routes.ts";
 import { describeRouteParts } from "./api/route_docs.ts";
+import { documentCommonAnswers } from "./api/common_answers.ts";
 import { createRouteCache, type RouteCache } from "./ingress/route_cache.ts";
 import { webhookHandler } from "./ingress/webhook.ts";
 import type { ConnInfo } from "./ingress/ingress.ts";
@@ -177,7 +178,7 @@ export function createApp(deps: AppDeps): CreatedApp {
   // The document is made once: the routes are all mounted by the first request.
   let openapi: unknown;
   app.get("/openapi.json", (c) => {
-    openapi ??= describeRouteParts(
+    openapi ??= documentCommonAnswers(describeRouteParts(
       app.getOpenAPI31Document({
         openapi: "3.1.0",
         info: {
@@ -187,7 +188,7 @@ export function createApp(deps: AppDeps): CreatedApp {
         },
       }),
       ["RouteRequest", "Route"],
-    );
+    ));
     return c.json(openapi as Record<string, unknown>);
   });
   // The pages and the API reference (/docs) come from ui/, with their own assets and headers.

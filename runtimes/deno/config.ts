@@ -149,7 +149,11 @@ export function loadConfig(env: Source): NodeConfig {
       "postgres",
     ] as const,
   );
-  const databasePath = env.DATABASE_PATH || "./data/event-router.db";
+  // The embedded database lives in the data folder unless placed elsewhere on purpose.
+  const databasePath = env.DATABASE_PATH ||
+    (env.DATA_DIR
+      ? `${env.DATA_DIR.replace(/\/+$/, "")}/event-router.db`
+      : "./data/event-router.db");
   const jwt = env.JWT_SECRET;
   if (jwt !== undefined && jwt !== "" && jwt.length < 32) {
     throw new ConfigError(

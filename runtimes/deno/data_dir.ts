@@ -11,6 +11,8 @@ export async function secureDataDir(dir: string): Promise<void> {
 
 export async function secureDatabaseFile(path: string): Promise<void> {
   if (path === ":memory:" || path.startsWith("file:")) return;
+  const folder = path.includes("/") ? path.replace(/\/[^/]*$/, "") : "";
+  if (folder) await Deno.mkdir(folder, { recursive: true, mode: 0o700 });
   // Create it empty, 0600, if it is not there (SQLite takes an empty file as a new database).
   try {
     (await Deno.open(path, { write: true, createNew: true, mode: 0o600 })).close();

@@ -170,3 +170,31 @@ Deno.test("openapi: real answers have exactly the documented shapes", async () =
     await h.close();
   }
 });
+
+Deno.test("openapi: every operation documents the common answers it can give (400, 413, 401)", async () => {
+  const h = await harness();
+  try {
+    const spec = await expectJson(h.call("GET", "/openapi.json"), 200);
+    const missing: string[] = [];
+    for (const [path, item] of Object.entries(spec.paths as Record<string, Json>)) {
+      for (const [method, op] of Object.entries(item as Record<string, Json>)) {
+        const r = op.responses as Json;
+        const input = ((op.parameters as unknown[] | undefined)?.length ?? 0) > 0 ||
+          op.requestBody;
+        if (input && !r["400"]) missing.push(`${method} ${path}: 400`);
+        if (op.requestBody && !r["413"]) missing.push(`${method} ${path}: 413`);
+        if ((op.security as unknown[] | undefined)?.length && !r["401"]) {
+          missing.push(`${method} ${path}: 401`);
+        }
+      }
+    }
+    assert.deepEqual(missing, []);
+    // and the bad query it documents is really a 400 naming the parameter
+    const admin = await cheapAdmin(h);
+    const r = await h.call("GET", "/api/routes?limit=nope", undefined, admin.token);
+    assert.equal(r.status, 400);
+    assert.match((await r.json()).error.message, /limit/);
+  } finally {
+    await h.close();
+  }
+});

@@ -107,6 +107,9 @@ Deno.test("config: database selection", () => {
   assert.equal(loadConfig({ DATABASE_PATH: "main.db" }).dataDir, ".");
   assert.equal(loadConfig({ DATABASE_PATH: "/main.db" }).dataDir, ".");
   assert.equal(loadConfig({ DATABASE_PATH: "x/y.db", DATA_DIR: "/d" }).dataDir, "/d");
+  // DATA_DIR alone puts the embedded database in it too (README: where the database lives)
+  assert.equal(loadConfig({ DATA_DIR: "/d/" }).databasePath, "/d/event-router.db");
+  assert.equal(loadConfig({ DATA_DIR: "/" }).databasePath, "/event-router.db");
 });
 
 Deno.test("flagsToEnv: --name value and --name=value map to env names; the rest is kept", () => {
