@@ -105,6 +105,15 @@ export async function startNode(
   opts: { planner?: Planner; onListen?: (url: string) => void } = {},
 ): Promise<RunningNode> {
   const log = createLogger(cfg.logLevel);
+  // A client library's promise that nobody awaits (a tenant's config can provoke them, e.g. a
+  // gRPC client whose credentials fail) must not end the node for every tenant: logged as the
+  // bug it is, and the node keeps serving. Adapters still handle their own errors (the Pub/Sub
+  // client gets its credentials where a failure is an ordinary error).
+  globalThis.addEventListener("unhandledrejection", (e) => {
+    e.preventDefault();
+    const reason = e.reason instanceof Error ? e.reason.message : String(e.reason);
+    log.error("unhandled promise rejection (a bug; the node keeps serving)", { error: reason });
+  });
   // Before anything is opened or written: a port in use is one clear line, not a stack trace
   // after the store was migrated. (Deno.serve below reports a port taken in between the same.)
   probeListen(cfg);

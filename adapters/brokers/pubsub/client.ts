@@ -7,7 +7,7 @@
 import { type ClientConfig, PubSub } from "@google-cloud/pubsub";
 import { z } from "zod";
 import type { Outbound } from "../../../core/ports.ts";
-import { ConfigError } from "../errors.ts";
+import { bounded, ConfigError } from "../errors.ts";
 
 /**
  * A service account key. Other credential types are refused: external accounts and
@@ -135,5 +135,14 @@ export async function pubsubClient(
       options.credentials = key as ClientConfig["credentials"];
     }
   }
-  return new PubSub(options);
+  const pubsub = new PubSub(options);
+  if (!c.emulator_host) {
+    // The generated gRPC clients start every call with `initialize().catch(e => { throw e })`:
+    // when the credentials cannot be had (no key and no ADC) that is an unhandled rejection,
+    // which ends the whole process. So the credentials are got here, once, where a failure is
+    // an ordinary error, and every client of this connection uses that very auth object.
+    await bounded(pubsub.auth.getClient(), c.timeout_ms, signal, "pubsub credentials");
+    (pubsub.options as { auth?: unknown }).auth = pubsub.auth;
+  }
+  return pubsub;
 }

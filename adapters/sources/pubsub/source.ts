@@ -125,7 +125,7 @@ export class PubsubSource implements Source {
       pubsub = await pubsubClient(c, this.ctx.outbound, signal);
     } catch (e) {
       throw new PublishError(
-        `pubsub: host refused: ${errorMessage(e)}`,
+        `pubsub: ${isForbiddenAddressError(e) ? "host refused: " : ""}${errorMessage(e)}`,
         isForbiddenAddressError(e),
       );
     }
