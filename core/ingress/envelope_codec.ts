@@ -31,6 +31,7 @@ const envelopeFields: Same<
   | "headers"
   | "body"
   | "dedupKey"
+  | "attempts"
   | "planned"
 > = true;
 const plannedFields: Same<
@@ -120,6 +121,8 @@ export function encodeEnvelopes(events: readonly Envelope[]): Uint8Array {
       e.headers,
       e.dedupKey ?? null,
       planned ? [planned.status, planned.error ?? null] : null,
+      // only when some were made (fresh events have none): records stay as short as before
+      ...(e.attempts ? [e.attempts] : []),
     ]));
     w.u32(e.body.length);
     w.bytes(e.body);
@@ -169,8 +172,21 @@ export function decodeEnvelopes(bytes: Uint8Array): Envelope[] {
   const count = u32();
   const out: Envelope[] = new Array(count);
   for (let i = 0; i < count; i++) {
-    const [id, tenant, routeId, source, receivedAt, method, path, query, ip, headers, dedupKey, p] =
-      json();
+    const [
+      id,
+      tenant,
+      routeId,
+      source,
+      receivedAt,
+      method,
+      path,
+      query,
+      ip,
+      headers,
+      dedupKey,
+      p,
+      attempts,
+    ] = json();
     const body = take(u32());
     const e: Envelope = {
       id,
@@ -185,6 +201,7 @@ export function decodeEnvelopes(bytes: Uint8Array): Envelope[] {
       headers,
       body,
       dedupKey,
+      ...(attempts ? { attempts } : {}),
     };
     const n = u16();
     if (p) {
