@@ -209,9 +209,20 @@ Deno.test({
     const topic = uniq(), queue = uniq(), stream = uniq();
     const kafkaBrokers = [`127.0.0.1:${PORT.kafka}`];
     const redisUrl = `redis://127.0.0.1:${PORT.redis}`;
-    const kafkaAdmin = new Kafka({ clientId: "faults", brokers: kafkaBrokers }).admin();
+    // A Kafka that has just started on a loaded machine can take longer than kafkajs'
+    // 5 s default to create its first topic.
+    const kafkaAdmin = new Kafka({
+      clientId: "faults",
+      brokers: kafkaBrokers,
+      requestTimeout: 30_000,
+    })
+      .admin();
     await kafkaAdmin.connect();
-    await kafkaAdmin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    await kafkaAdmin.createTopics({
+      topics: [{ topic, numPartitions: 1 }],
+      waitForLeaders: true,
+      timeout: 30_000,
+    });
     await kafkaAdmin.disconnect();
 
     const router = await startRouter({ env: { PUBLISH_TIMEOUT_MS: "5000" } });
