@@ -79,8 +79,9 @@ export function startLoad(opts: LoadOptions): Load {
           ok = true;
         } else {
           r.lastError = String(res.status);
-          // 4xx other than 429 is the generator's bug, not the node's: stop trying.
-          if (res.status < 500 && res.status !== 429) {
+          // 4xx other than 429 and 408 (the node's head guard timed the request out, which a
+          // sender retries) is the generator's bug, not the node's: stop trying.
+          if (res.status < 500 && res.status !== 429 && res.status !== 408) {
             throw new Error(`the node refused a soak request with ${res.status}: ${text}`);
           }
         }
