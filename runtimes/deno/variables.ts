@@ -162,8 +162,7 @@ export const VARIABLES: readonly Variable[] = [
   {
     name: "INGEST_JOURNAL",
     default: "`true`",
-    meaning:
-      "Commit webhooks to an fsync'd journal beside the embedded database before the 202, import after",
+    meaning: "Webhooks commit to an fsync'd journal beside the embedded database before the 202",
   },
   {
     name: "INGEST_BACKLOG_BYTES",
