@@ -21,7 +21,7 @@ import { mountSettings } from "./api/system_routes.ts";
 import { mountHealth } from "./api/health_routes.ts";
 import { mountConfig } from "./api/config_routes.ts";
 import { describeRouteParts } from "./api/route_docs.ts";
-import { documentCommonAnswers } from "./api/common_answers.ts";
+import { allowedMethods, documentCommonAnswers } from "./api/common_answers.ts";
 import { createRouteCache, type RouteCache } from "./ingress/route_cache.ts";
 import { webhookHandler } from "./ingress/webhook.ts";
 import type { ConnInfo } from "./ingress/ingress.ts";
@@ -98,9 +98,35 @@ export function createApp(deps: AppDeps): CreatedApp {
     });
     return c.json(errorBody("internal", "internal error"), 500);
   });
-  app.notFound((c) =>
-    c.json(errorBody("not_found", `no such endpoint ${c.req.method} ${c.req.path}`), 404)
-  );
+  // The document is made once, on first use: the routes are all mounted by then.
+  let openapi: ReturnType<typeof app.getOpenAPI31Document> | undefined;
+  const openapiDocument = () =>
+    openapi ??= documentCommonAnswers(describeRouteParts(
+      app.getOpenAPI31Document({
+        openapi: "3.1.0",
+        info: {
+          title: "Event Router API",
+          version: deps.version,
+          description: "Receive, route, reshape and deliver events at least once.",
+        },
+      }),
+      ["RouteRequest", "Route"],
+    ));
+  app.notFound((c) => {
+    // A documented path asked with another method: 405 naming the ones it takes.
+    const allowed = allowedMethods(openapiDocument(), c.req.path);
+    if (allowed.length > 0) {
+      c.header("Allow", allowed.join(", "));
+      return c.json(
+        errorBody(
+          "method_not_allowed",
+          `${c.req.method} ${c.req.path}: method not allowed (allowed: ${allowed.join(", ")})`,
+        ),
+        405,
+      );
+    }
+    return c.json(errorBody("not_found", `no such endpoint ${c.req.method} ${c.req.path}`), 404);
+  });
 
   // Browser-facing hardening on the admin surface (not on webhooks: senders are machines, and
   // the hot path pays for every header).
@@ -175,22 +201,7 @@ export function createApp(deps: AppDeps): CreatedApp {
     scheme: "bearer",
     bearerFormat: "JWT",
   });
-  // The document is made once: the routes are all mounted by the first request.
-  let openapi: unknown;
-  app.get("/openapi.json", (c) => {
-    openapi ??= documentCommonAnswers(describeRouteParts(
-      app.getOpenAPI31Document({
-        openapi: "3.1.0",
-        info: {
-          title: "Event Router API",
-          version: deps.version,
-          description: "Receive, route, reshape and deliver events at least once.",
-        },
-      }),
-      ["RouteRequest", "Route"],
-    ));
-    return c.json(openapi as Record<string, unknown>);
-  });
+  app.get("/openapi.json", (c) => c.json(openapiDocument() as unknown as Record<string, unknown>));
   // The pages and the API reference (/docs) come from ui/, with their own assets and headers.
   deps.ui?.mount(app);
   return { app, routes, webhook: direct };

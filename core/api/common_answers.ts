@@ -38,3 +38,22 @@ export function documentCommonAnswers<D extends Document>(doc: D): D {
   }
   return doc;
 }
+
+/**
+ * The methods the document lists for a path (`{id}` matches one segment), upper case: a
+ * request for a known path with another method is answered 405 with these in `Allow`.
+ */
+export function allowedMethods(doc: Document, path: string): string[] {
+  const paths = (doc.paths ?? {}) as Record<string, Record<string, unknown>>;
+  for (const [template, item] of Object.entries(paths)) {
+    const re = new RegExp(
+      "^" + template.split(/\{[^}]+\}/).map((p) => p.replace(/[.*+?^$()|[\]\\]/g, "\\$&"))
+        .join("[^/]+") +
+        "$",
+    );
+    if (re.test(path)) {
+      return Object.keys(item).filter((m) => METHODS.has(m)).map((m) => m.toUpperCase());
+    }
+  }
+  return [];
+}

@@ -171,7 +171,7 @@ Deno.test("openapi: real answers have exactly the documented shapes", async () =
   }
 });
 
-Deno.test("openapi: every operation documents the common answers it can give (400, 413, 401)", async () => {
+Deno.test("openapi: every operation documents the common answers it can give (400, 413, 401); 405 for other methods", async () => {
   const h = await harness();
   try {
     const spec = await expectJson(h.call("GET", "/openapi.json"), 200);
@@ -194,6 +194,14 @@ Deno.test("openapi: every operation documents the common answers it can give (40
     const r = await h.call("GET", "/api/routes?limit=nope", undefined, admin.token);
     assert.equal(r.status, 400);
     assert.match((await r.json()).error.message, /limit/);
+    // a documented path with a method it does not take: 405 and Allow, not 404
+    const patch = await h.call("PATCH", "/api/routes/route_x", {}, admin.token);
+    assert.equal(patch.status, 405);
+    assert.equal(patch.headers.get("allow"), "GET, PUT, DELETE");
+    assert.equal((await patch.json()).error.code, "method_not_allowed");
+    const none = await h.call("GET", "/api/nothing-here", undefined, admin.token);
+    assert.equal(none.status, 404);
+    await none.body?.cancel();
   } finally {
     await h.close();
   }
