@@ -148,18 +148,29 @@ Deno.test("group commit: drain waits for everything queued, failed batches inclu
 
 Deno.test("group commit: maxWaitMs holds a lone request; maxBatch closes a batch at once", async () => {
   const { commit, batches } = slowCommit(1);
-  const gc = createGroupCommitter(commit, { maxWaitMs: 40, maxBatch: 5 });
+  const gc = createGroupCommitter(commit, { maxWaitMs: 1_000, maxBatch: 5 });
   const lone = gc.accept([ev()]);
   await sleep(10);
   assert.equal(batches.length, 0, "still waiting for company");
   await lone;
   assert.equal(batches.length, 1);
 
-  const t = performance.now();
-  await Promise.all(Array.from({ length: 5 }, () => gc.accept([ev()])));
-  assert.ok(performance.now() - t < 35, "a full batch does not wait");
-  assert.deepEqual(batches.map((b) => b.length), [1, 5]);
   await gc.drain();
+
+  // A committer that would hold a lone request for a minute: a full batch must not wait for
+  // that timer (no timing bound, so a loaded machine cannot fail it).
+  const full = slowCommit(1);
+  const patient = createGroupCommitter(full.commit, { maxWaitMs: 60_000, maxBatch: 5 });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const waited = new Promise<"waited">((r) => timer = setTimeout(() => r("waited"), 10_000));
+  const got = await Promise.race([
+    Promise.all(Array.from({ length: 5 }, () => patient.accept([ev()]))).then(() => "done"),
+    waited,
+  ]);
+  clearTimeout(timer);
+  assert.equal(got, "done", "a full batch does not wait for maxWaitMs");
+  assert.deepEqual(full.batches.map((b) => b.length), [5]);
+  await patient.drain();
 });
 
 Deno.test("group commit over the real store: every event stored, dedup per batch", async () => {
