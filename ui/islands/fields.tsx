@@ -1,6 +1,7 @@
 /** Labelled inputs with their error right below, linked for screen readers. */
 import type { ComponentChildren } from "preact";
 import { parseJsonField } from "./api.ts";
+import { describedBy, FieldNotes } from "../components/field_notes.tsx";
 
 interface Base {
   id: string;
@@ -8,20 +9,6 @@ interface Base {
   error?: string;
   hint?: ComponentChildren;
 }
-
-function Described(
-  { id, error, hint }: { id: string; error?: string; hint?: ComponentChildren },
-) {
-  return (
-    <>
-      {hint ? <span class="hint" id={`${id}-hint`}>{hint}</span> : null}
-      {error ? <p class="error" id={`${id}-error`} role="alert">{error}</p> : null}
-    </>
-  );
-}
-
-const describedBy = (id: string, error?: string, hint?: unknown) =>
-  [hint ? `${id}-hint` : "", error ? `${id}-error` : ""].filter(Boolean).join(" ") || undefined;
 
 export function TextField(
   p: Base & {
@@ -48,7 +35,7 @@ export function TextField(
         aria-describedby={describedBy(p.id, p.error, p.hint)}
         onInput={(e) => p.onInput((e.currentTarget as HTMLInputElement).value)}
       />
-      <Described id={p.id} error={p.error} hint={p.hint} />
+      <FieldNotes id={p.id} error={p.error} hint={p.hint} />
     </div>
   );
 }
@@ -73,7 +60,7 @@ export function SelectField(
       >
         {p.options.map(([v, l]) => <option key={v} value={v} selected={v === p.value}>{l}</option>)}
       </select>
-      <Described id={p.id} error={p.error} hint={p.hint} />
+      <FieldNotes id={p.id} error={p.error} hint={p.hint} />
     </div>
   );
 }
@@ -118,7 +105,7 @@ export function TextAreaField(
         onInput={(e) => p.onInput((e.currentTarget as HTMLTextAreaElement).value)}
         value={p.value}
       />
-      <Described id={p.id} error={p.error} hint={p.hint} />
+      <FieldNotes id={p.id} error={p.error} hint={p.hint} />
     </div>
   );
 }

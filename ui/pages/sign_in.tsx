@@ -1,4 +1,5 @@
 /** Sign in and the forced Change password step: plain forms, no script needed. */
+import { describedBy, FieldNotes } from "../components/field_notes.tsx";
 
 /**
  * A labelled input of these plain forms. `notes` names the ids of its hint and error
@@ -19,8 +20,6 @@ function PlainField(
     hint?: string;
   },
 ) {
-  const describedBy = [p.hint ? `${p.notes}-hint` : "", p.error ? `${p.notes}-error` : ""]
-    .filter(Boolean).join(" ") || undefined;
   return (
     <div class="field">
       <label for={p.id}>{p.label}</label>
@@ -33,12 +32,13 @@ function PlainField(
         minLength={p.minLength}
         value={p.value}
         aria-invalid={p.error ? "true" : undefined}
-        aria-describedby={describedBy}
+        aria-describedby={describedBy(p.notes, p.error, p.hint)}
       />
-      {p.hint ? <span class="hint" id={`${p.notes}-hint`}>{p.hint}</span> : null}
-      {p.error && p.showError !== false
-        ? <p class="error" id={`${p.notes}-error`} role="alert">{p.error}</p>
-        : null}
+      <FieldNotes
+        id={p.notes}
+        hint={p.hint}
+        error={p.showError === false ? undefined : p.error}
+      />
     </div>
   );
 }

@@ -44,6 +44,21 @@ function running(h: SourceHarness, config: unknown, id: string) {
 
 const signal = () => new AbortController().signal;
 
+/** Runs `fn` while the source for trigger `id` runs, and stops it afterwards, also on failure. */
+async function whileRunning(
+  h: SourceHarness,
+  config: unknown,
+  id: string,
+  fn: (live: ReturnType<typeof running>) => Promise<void>,
+) {
+  const live = running(h, config, id);
+  try {
+    await fn(live);
+  } finally {
+    await live.stop();
+  }
+}
+
 /** Waits until the harness holds events (those `keep` accepts) and answers them. */
 const eventsSoon = (h: SourceHarness, ms = 10_000, keep = (_: StoredEvent) => true) =>
   until("an event", async () => {
@@ -71,77 +86,75 @@ Deno.test(
   opts,
   () =>
     withMailbox(async (h, box) => {
-      const live = running(
+      await whileRunning(
         h,
         imapConfig(box.name, { include_body: ["text", "html"] }),
         "trigger_imap1",
+        async (live) => {
+          await until("the source to idle", () => live.state() === "idle");
+          const raw = [
+            'From: "Alice Example" <alice@example.org>',
+            "To: Bob <bob@example.org>, carol@example.org",
+            "Cc: Dave <dave@example.org>",
+            "Subject: =?utf-8?q?Gr=C3=BC=C3=9Fe?= from Alice",
+            "Message-ID: <first-1@example.org>",
+            "Date: Tue, 01 Dec 2026 10:00:00 +0000",
+            "X-Custom: one",
+            "MIME-Version: 1.0",
+            'Content-Type: multipart/mixed; boundary="b1"',
+            "",
+            "--b1",
+            'Content-Type: multipart/alternative; boundary="b2"',
+            "",
+            "--b2",
+            "Content-Type: text/plain; charset=utf-8",
+            "",
+            "Hello Bob",
+            "--b2",
+            "Content-Type: text/html; charset=utf-8",
+            "",
+            "<p>Hello <b>Bob</b></p>",
+            "--b2--",
+            "--b1",
+            'Content-Type: application/pdf; name="report.pdf"',
+            'Content-Disposition: attachment; filename="report.pdf"',
+            "Content-Transfer-Encoding: base64",
+            "",
+            btoa("%PDF-1.4 twelve"),
+            "--b1--",
+            "",
+          ].join("\r\n");
+          const uid = await box.append(raw);
+          const [e] = await eventsSoon(h);
+          const body = bodyOf(e);
+          assert.equal(body.message_id, "<first-1@example.org>");
+          assert.deepEqual(body.from, { name: "Alice Example", address: "alice@example.org" });
+          assert.deepEqual(body.to, [
+            { name: "Bob", address: "bob@example.org" },
+            { name: "", address: "carol@example.org" },
+          ]);
+          assert.deepEqual(body.cc, [{ name: "Dave", address: "dave@example.org" }]);
+          assert.equal(body.subject, "Grüße from Alice");
+          assert.equal(body.date, "2026-12-01T10:00:00.000Z");
+          assert.equal(body.text.trim(), "Hello Bob");
+          assert.equal(body.html.trim(), "<p>Hello <b>Bob</b></p>");
+          assert.equal(body.headers["x-custom"], "one");
+          assert.deepEqual(body.attachments, [{
+            filename: "report.pdf",
+            content_type: "application/pdf",
+            size: 15,
+            disposition: "attachment",
+          }]);
+          assert.equal(body.uid, uid);
+          assert.equal(body.mailbox, box.name);
+          assert.equal(e.headers["x-imap-uid"], String(uid));
+          assert.equal(e.headers["x-imap-message-id"], "<first-1@example.org>");
+          assert.equal(e.headers["x-trigger-type"], "imap");
+          assert.equal(e.source, "trigger:trigger_imap1");
+          // Not asked: no \Seen set, nothing moved.
+          assert.deepEqual((await box.flags(uid))?.includes("\\Seen"), false);
+        },
       );
-      try {
-        await until("the source to idle", () => live.state() === "idle");
-        const raw = [
-          'From: "Alice Example" <alice@example.org>',
-          "To: Bob <bob@example.org>, carol@example.org",
-          "Cc: Dave <dave@example.org>",
-          "Subject: =?utf-8?q?Gr=C3=BC=C3=9Fe?= from Alice",
-          "Message-ID: <first-1@example.org>",
-          "Date: Tue, 01 Dec 2026 10:00:00 +0000",
-          "X-Custom: one",
-          "MIME-Version: 1.0",
-          'Content-Type: multipart/mixed; boundary="b1"',
-          "",
-          "--b1",
-          'Content-Type: multipart/alternative; boundary="b2"',
-          "",
-          "--b2",
-          "Content-Type: text/plain; charset=utf-8",
-          "",
-          "Hello Bob",
-          "--b2",
-          "Content-Type: text/html; charset=utf-8",
-          "",
-          "<p>Hello <b>Bob</b></p>",
-          "--b2--",
-          "--b1",
-          'Content-Type: application/pdf; name="report.pdf"',
-          'Content-Disposition: attachment; filename="report.pdf"',
-          "Content-Transfer-Encoding: base64",
-          "",
-          btoa("%PDF-1.4 twelve"),
-          "--b1--",
-          "",
-        ].join("\r\n");
-        const uid = await box.append(raw);
-        const [e] = await eventsSoon(h);
-        const body = bodyOf(e);
-        assert.equal(body.message_id, "<first-1@example.org>");
-        assert.deepEqual(body.from, { name: "Alice Example", address: "alice@example.org" });
-        assert.deepEqual(body.to, [
-          { name: "Bob", address: "bob@example.org" },
-          { name: "", address: "carol@example.org" },
-        ]);
-        assert.deepEqual(body.cc, [{ name: "Dave", address: "dave@example.org" }]);
-        assert.equal(body.subject, "Grüße from Alice");
-        assert.equal(body.date, "2026-12-01T10:00:00.000Z");
-        assert.equal(body.text.trim(), "Hello Bob");
-        assert.equal(body.html.trim(), "<p>Hello <b>Bob</b></p>");
-        assert.equal(body.headers["x-custom"], "one");
-        assert.deepEqual(body.attachments, [{
-          filename: "report.pdf",
-          content_type: "application/pdf",
-          size: 15,
-          disposition: "attachment",
-        }]);
-        assert.equal(body.uid, uid);
-        assert.equal(body.mailbox, box.name);
-        assert.equal(e.headers["x-imap-uid"], String(uid));
-        assert.equal(e.headers["x-imap-message-id"], "<first-1@example.org>");
-        assert.equal(e.headers["x-trigger-type"], "imap");
-        assert.equal(e.source, "trigger:trigger_imap1");
-        // Not asked: no \Seen set, nothing moved.
-        assert.deepEqual((await box.flags(uid))?.includes("\\Seen"), false);
-      } finally {
-        await live.stop();
-      }
     }),
 );
 
@@ -151,19 +164,21 @@ Deno.test(
   () =>
     withMailbox(async (h, box) => {
       // A long poll interval: only IDLE can be this fast.
-      const live = running(h, imapConfig(box.name, { poll_interval: "10m" }), "trigger_idle");
-      try {
-        await until("the source to idle", () => live.state() === "idle");
-        await new Promise((r) => setTimeout(r, 300)); // well inside IDLE
-        const t0 = Date.now();
-        await box.append(mail({ subject: "idle" }));
-        await until("the event", async () => (await h.events()).length === 1, 2000);
-        const took = Date.now() - t0;
-        assert.ok(took < 2000, `took ${took} ms`);
-        assert.equal(live.status().idle, true);
-      } finally {
-        await live.stop();
-      }
+      await whileRunning(
+        h,
+        imapConfig(box.name, { poll_interval: "10m" }),
+        "trigger_idle",
+        async (live) => {
+          await until("the source to idle", () => live.state() === "idle");
+          await new Promise((r) => setTimeout(r, 300)); // well inside IDLE
+          const t0 = Date.now();
+          await box.append(mail({ subject: "idle" }));
+          await until("the event", async () => (await h.events()).length === 1, 2000);
+          const took = Date.now() - t0;
+          assert.ok(took < 2000, `took ${took} ms`);
+          assert.equal(live.status().idle, true);
+        },
+      );
     }),
 );
 
@@ -411,25 +426,27 @@ Deno.test(
     // A private Dovecot: dropping its sessions cannot disturb the other tests.
     const dovecot = dovecotInstance("imap_drop", 1153);
     return withDovecot(dovecot, async (h) => {
-      const live = running(h, imapConfig("INBOX", { port: dovecot.port }), "trigger_drop");
-      try {
-        await until("the source to idle", () => live.state() === "idle");
-        const states = new Set<unknown>();
-        const seen = setInterval(() => states.add(live.state()), 2);
-        await dovecot.kick();
-        await until(
-          "a reconnect",
-          () => states.has("reconnecting") || states.has("connected"),
-          5000,
-        );
-        await until("the source to idle again", () => live.state() === "idle", 10_000);
-        clearInterval(seen);
-        await appendTo(dovecot.port, mail({ subject: "after the drop" }));
-        const [e] = await eventsSoon(h, 5000);
-        assert.equal(bodyOf(e).subject, "after the drop");
-      } finally {
-        await live.stop();
-      }
+      await whileRunning(
+        h,
+        imapConfig("INBOX", { port: dovecot.port }),
+        "trigger_drop",
+        async (live) => {
+          await until("the source to idle", () => live.state() === "idle");
+          const states = new Set<unknown>();
+          const seen = setInterval(() => states.add(live.state()), 2);
+          await dovecot.kick();
+          await until(
+            "a reconnect",
+            () => states.has("reconnecting") || states.has("connected"),
+            5000,
+          );
+          await until("the source to idle again", () => live.state() === "idle", 10_000);
+          clearInterval(seen);
+          await appendTo(dovecot.port, mail({ subject: "after the drop" }));
+          const [e] = await eventsSoon(h, 5000);
+          assert.equal(bodyOf(e).subject, "after the drop");
+        },
+      );
     });
   },
 );
@@ -439,14 +456,14 @@ Deno.test(
   opts,
   async () => {
     const h = await sourceHarness();
-    // Nothing listens on port 1: refused at once.
-    const live = running(h, imapConfig("INBOX", { port: 1 }), "trigger_down");
     try {
-      await until("a failure", () => live.status().last_error, 5000);
-      assert.equal(live.state(), "reconnecting");
-      assert.match(String(live.status().last_error), /cannot connect to 127\.0\.0\.1/);
+      // Nothing listens on port 1: refused at once.
+      await whileRunning(h, imapConfig("INBOX", { port: 1 }), "trigger_down", async (live) => {
+        await until("a failure", () => live.status().last_error, 5000);
+        assert.equal(live.state(), "reconnecting");
+        assert.match(String(live.status().last_error), /cannot connect to 127\.0\.0\.1/);
+      });
     } finally {
-      await live.stop();
       await h.close();
     }
   },
@@ -455,20 +472,18 @@ Deno.test(
 Deno.test("imap: a server without IDLE is polled every poll_interval", opts, () => {
   const dovecot = dovecotInstance("imap_noidle", 1154, { IMAP_NO_IDLE: "true" });
   return withDovecot(dovecot, async (h) => {
-    const live = running(
+    await whileRunning(
       h,
       imapConfig("INBOX", { port: dovecot.port, poll_interval: "1s" }),
       "trigger_noidle",
+      async (live) => {
+        await until("the source to poll", () => live.state() === "polling");
+        assert.equal(live.status().idle, false);
+        await appendTo(dovecot.port, mail({ subject: "polled" }));
+        const [e] = await eventsSoon(h, 5000, (x) => bodyOf(x).subject === "polled");
+        assert.equal(bodyOf(e).subject, "polled");
+      },
     );
-    try {
-      await until("the source to poll", () => live.state() === "polling");
-      assert.equal(live.status().idle, false);
-      await appendTo(dovecot.port, mail({ subject: "polled" }));
-      const [e] = await eventsSoon(h, 5000, (x) => bodyOf(x).subject === "polled");
-      assert.equal(bodyOf(e).subject, "polled");
-    } finally {
-      await live.stop();
-    }
   });
 });
 
@@ -497,13 +512,10 @@ Deno.test("imap: a refused login shows as the trigger's error", opts, () => {
   const dovecot = dovecotInstance("imap_badpw", 1158);
   return withDovecot(dovecot, async (h) => {
     const cfg = imapConfig("INBOX", { port: dovecot.port, password: "wrong" });
-    const live = running(h, cfg, "trigger_badpw");
-    try {
+    await whileRunning(h, cfg, "trigger_badpw", async (live) => {
       await until("an error", () => live.state() === "error", 10_000);
       assert.match(String(live.status().last_error), /login as .* refused \(password\)/);
-    } finally {
-      await live.stop();
-    }
+    });
   });
 });
 
