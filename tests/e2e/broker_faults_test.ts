@@ -217,15 +217,23 @@ Deno.test({
       requestTimeout: 30_000,
     })
       .admin();
-    await kafkaAdmin.connect();
-    await kafkaAdmin.createTopics({
-      topics: [{ topic, numPartitions: 1 }],
-      waitForLeaders: true,
-      timeout: 30_000,
-    });
-    await kafkaAdmin.disconnect();
-
-    const router = await startRouter({ env: { PUBLISH_TIMEOUT_MS: "5000" } });
+    let router: RouterProcess;
+    try {
+      await kafkaAdmin.connect();
+      await kafkaAdmin.createTopics({
+        topics: [{ topic, numPartitions: 1 }],
+        waitForLeaders: true,
+        timeout: 30_000,
+      });
+      await kafkaAdmin.disconnect();
+      router = await startRouter({ env: { PUBLISH_TIMEOUT_MS: "5000" } });
+    } catch (e) {
+      // A set-up failure must not leave the private brokers running: the next run (and every
+      // other session on this machine) would find the port answering and use a broken one.
+      await kafkaAdmin.disconnect().catch(() => {});
+      await all("stop");
+      throw e;
+    }
     const readers = [
       ["rabbitmq", rabbitReader(`amqp://guest:guest@127.0.0.1:${PORT.rabbitmq}/`, queue)],
       ["kafka", kafkaReader(kafkaBrokers, topic)],
