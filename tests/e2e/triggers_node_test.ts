@@ -130,6 +130,19 @@ Deno.test("triggers e2e: SIGKILL and restart resume from the durable state; no s
       "events after the restart",
       async () => (await events(api2, routeId)).length >= before + 2 ? 1 : undefined,
     );
+    // Stopped first, so the events and the counter are read from the same, settled state
+    // (a schedule firing every second would otherwise tick between the two reads).
+    await api2("PUT", `/api/triggers/${t.id}`, {
+      name: "tick",
+      type: "schedule",
+      route_id: routeId,
+      config: { cron: "* * * * * *", catch_up: "1m" },
+      active: false,
+    });
+    await until("the trigger stopped", async () => {
+      const s = await api2("GET", `/api/triggers/${t.id}`);
+      return (s.status as Record<string, unknown>).state === "stopped" ? 1 : undefined;
+    });
     const evs = await events(api2, routeId);
     const slots = evs.map((e) => e.headers["x-schedule-slot"]);
     assert.equal(new Set(slots).size, slots.length, `a slot fired twice: ${slots.sort()}`);
