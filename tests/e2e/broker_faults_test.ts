@@ -21,10 +21,11 @@ import {
   type RouterProcess,
   startRouter,
 } from "../helpers/router_process.ts";
+import { uniqueName } from "../helpers/unique_name.ts";
 
 // kafkajs and amqplib keep timers and sockets a moment after close; the assertions are what count.
 const loose = { sanitizeOps: false, sanitizeResources: false };
-const uniq = () => `er-faults-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`;
+const uniq = () => uniqueName("er-faults");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // ---------------------------------------------------------------------------------------------

@@ -17,8 +17,9 @@ import {
 } from "@aws-sdk/client-sqs";
 import { PubSub, v1 } from "@google-cloud/pubsub";
 import type { ConsumerUnderTest, Produced } from "../conformance/consumer_suite.ts";
+import { uniqueName } from "./unique_name.ts";
 
-const uniq = () => `er-src-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+const uniq = () => uniqueName("er-src");
 const dec = new TextDecoder();
 
 /** Runs `fn` on `items` with at most `n` at once. */

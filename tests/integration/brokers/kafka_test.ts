@@ -20,6 +20,7 @@ import {
   type KafkaPublisher,
   kafkaPublisherFactory,
 } from "../../../adapters/brokers/kafka/publisher.ts";
+import { uniqueName } from "../../helpers/unique_name.ts";
 
 const gate = needs("KAFKA_BROKERS");
 // kafkajs keeps timers after disconnect for a moment; the suite's own checks are what matter.
@@ -42,7 +43,7 @@ const log = {
 const ctx: PublisherContext = { ...openOutbound(), log };
 
 const brokers = () => mustPeer("KAFKA_BROKERS").split(",");
-const uniq = () => `er-test-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+const uniq = () => uniqueName("er-test");
 const client = () =>
   new Kafka({ clientId: "er-test-reader", brokers: brokers(), logLevel: logLevel.NOTHING });
 

@@ -20,12 +20,13 @@ import {
   type RabbitmqPublisher,
   rabbitmqPublisherFactory,
 } from "../../../adapters/brokers/rabbitmq/publisher.ts";
+import { uniqueName } from "../../helpers/unique_name.ts";
 
 const gate = needs("RABBITMQ_URL");
 
 const ctx = testContext();
 
-const uniq = () => `er-test-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+const uniq = () => uniqueName("er-test");
 
 function make(config: Record<string, unknown>): RabbitmqPublisher {
   const c = rabbitmqPublisherFactory.parseConfig({ timeout_ms: 5_000, ...config });

@@ -19,12 +19,13 @@ import {
   type RedisPublisher,
   redisPublisherFactory,
 } from "../../../adapters/brokers/redis/publisher.ts";
+import { uniqueName } from "../../helpers/unique_name.ts";
 
 const gate = needs("REDIS_URL");
 
 const ctx = testContext();
 
-const uniq = () => `er-test-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+const uniq = () => uniqueName("er-test");
 const dec = new TextDecoder();
 
 function make(config: Record<string, unknown>): RedisPublisher {

@@ -17,9 +17,10 @@ import { mustPeer, needs } from "../../helpers/peers.ts";
 import { privateInstance } from "../../helpers/broker_instances.ts";
 import { kafkaGroupLag, kafkaTarget } from "../../helpers/consumer_targets.ts";
 import { kafkaSourceFactory } from "../../../adapters/sources/kafka/source.ts";
+import { uniqueName } from "../../helpers/unique_name.ts";
 
 const gate = needs("KAFKA_BROKERS");
-const uniq = () => `er-src-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+const uniq = () => uniqueName("er-src");
 const instance = { PEER_INSTANCE: "consumers-kafka", KAFKA_PORT: "19292" };
 const server = privateInstance("kafka.sh", instance);
 

@@ -15,9 +15,10 @@ import { mustPeer, needs } from "../../helpers/peers.ts";
 import { privateInstance } from "../../helpers/broker_instances.ts";
 import { amqpPublish, rabbitmqTarget, withAmqp } from "../../helpers/consumer_targets.ts";
 import { rabbitmqSourceFactory } from "../../../adapters/sources/rabbitmq/source.ts";
+import { uniqueName } from "../../helpers/unique_name.ts";
 
 const gate = needs("RABBITMQ_URL");
-const uniq = () => `er-src-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+const uniq = () => uniqueName("er-src");
 const dec = new TextDecoder();
 
 const instance = { PEER_INSTANCE: "consumers-rabbitmq", RABBITMQ_PORT: "5702" };
