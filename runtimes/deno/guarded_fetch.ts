@@ -50,6 +50,13 @@ export interface GuardedFetch {
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
+/** As fetch does: the standard methods in any case become upper case, others stay as given. */
+const STANDARD_METHODS = new Set(["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"]);
+function normalizeMethod(m: string): string {
+  const up = m.toUpperCase();
+  return STANDARD_METHODS.has(up) ? up : m;
+}
+
 /** Creates the guarded fetch for one policy (one per node, or per tenant class). */
 export function createGuardedFetch(
   policy: AddressPolicy,
@@ -70,15 +77,46 @@ export function createGuardedFetch(
     return await pins.fetch(url, host, port, ip, init);
   }
 
-  const guarded = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+  /** The request's parts, read without building a Request where the caller gave them plainly
+   * (a URL, a Headers or a record, a byte or string body): the publishers' hot path, where a
+   * Request and its copies of the headers and body cost more than the rest of a delivery. */
+  async function parts(input: RequestInfo | URL, init?: RequestInit) {
+    const b = init?.body;
+    const plainBody = b == null || typeof b === "string" || b instanceof Uint8Array;
+    if (!(input instanceof Request) && plainBody) {
+      const url = input instanceof URL ? input : new URL(input);
+      return {
+        url,
+        mode: init?.redirect ?? "follow",
+        method: normalizeMethod(init?.method ?? "GET"),
+        headers: init?.headers instanceof Headers ? init.headers : new Headers(init?.headers),
+        body: (typeof b === "string" ? new TextEncoder().encode(b) : b ?? null) as
+          | Uint8Array<ArrayBuffer>
+          | null,
+        signal: init?.signal ?? undefined,
+      };
+    }
     const req = new Request(input, init);
-    const mode = req.redirect;
-    let body = req.body ? new Uint8Array(await req.arrayBuffer()) : null;
-    let method = req.method;
-    const headers = new Headers(req.headers);
-    let url = new URL(req.url);
+    return {
+      url: new URL(req.url),
+      mode: req.redirect,
+      method: req.method,
+      headers: new Headers(req.headers),
+      body: req.body ? new Uint8Array(await req.arrayBuffer()) : null,
+      signal: req.signal,
+    };
+  }
+
+  const guarded = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+    const p = await parts(input, init);
+    const { mode, signal } = p;
+    let { method, body, url, headers } = p;
+    const first = url.href;
+    if ((method === "GET" || method === "HEAD") && body !== null) {
+      throw new TypeError(`a ${method} request cannot have a body`);
+    }
     for (let n = 0;; n++) {
-      const res = await hop(url, { method, headers, body, signal: req.signal, redirect: "manual" });
+      const res = await hop(url, { method, headers, body, signal, redirect: "manual" });
       const location = res.headers.get("location");
       if (!REDIRECTS.has(res.status) || mode === "manual" || location === null) return res;
       await res.body?.cancel();
@@ -86,9 +124,10 @@ export function createGuardedFetch(
         throw new TypeError(`redirect from ${url.href} refused (redirect: error)`);
       }
       if (n >= maxRedirects) {
-        throw new TypeError(`too many redirects fetching ${req.url} (max ${maxRedirects})`);
+        throw new TypeError(`too many redirects fetching ${first} (max ${maxRedirects})`);
       }
       const next = new URL(location, url);
+      headers = new Headers(headers); // the caller's own Headers stay as they were
       // As the fetch standard: 303, and 301/302 after POST, become a GET without a body.
       if ((res.status === 303 && method !== "HEAD") || (res.status <= 302 && method === "POST")) {
         method = "GET";

@@ -229,3 +229,61 @@ Deno.test("guarded fetch: allowPrivate fetches plainly", async () => {
     await s.close();
   }
 });
+
+Deno.test("guarded fetch: plain parts (the publishers' way) and a Request send the same thing", async () => {
+  const seenHeaders: Record<string, string>[] = [];
+  const target = sink((req) => {
+    seenHeaders.push(Object.fromEntries(req.headers));
+    return new Response("ok");
+  });
+  const redirector = sink(() =>
+    new Response(null, {
+      status: 307,
+      headers: { location: `http://localhost:${target.port}/moved` },
+    })
+  );
+  const gf = createGuardedFetch(createAddressPolicy({ allowPrivate: true }));
+  try {
+    const url = `http://127.0.0.1:${target.port}/in`;
+    const headers = new Headers({ "content-type": "application/json", "x-a": "1" });
+    for (
+      const call of [
+        () => gf(url, { method: "post", headers, body: new TextEncoder().encode('{"a":1}') }),
+        () =>
+          gf(new URL(url), {
+            method: "POST",
+            headers: { "content-type": "application/json", "x-a": "1" },
+            body: '{"a":1}',
+          }),
+        () => gf(new Request(url, { method: "POST", headers, body: '{"a":1}' })),
+      ]
+    ) await (await call()).body?.cancel();
+    assert.equal(target.seen.length, 3);
+    target.seen.forEach((g, i) => {
+      assert.equal(g.method, "POST");
+      assert.equal(g.body, '{"a":1}');
+      assert.equal(seenHeaders[i]["x-a"], "1");
+      assert.equal(seenHeaders[i]["content-type"], "application/json");
+    });
+    // Methods other than fetch's standard six keep their case, as fetch keeps them.
+    await (await gf(url, { method: "patch", body: "x" })).body?.cancel();
+    assert.equal(target.seen.at(-1)!.method, "patch");
+    await assert.rejects(gf(url, { method: "GET", body: "x" }), /GET request cannot have a body/);
+    // A cross-origin redirect drops credentials from the request, not from the caller's Headers.
+    const mine = new Headers({ authorization: "Bearer secret", "x-b": "2" });
+    await (await gf(`http://127.0.0.1:${redirector.port}/`, {
+      method: "POST",
+      headers: mine,
+      body: "y",
+    }))
+      .body?.cancel();
+    assert.equal(target.seen.at(-1)!.url, `http://localhost:${target.port}/moved`);
+    assert.equal(seenHeaders.at(-1)!["authorization"], undefined);
+    assert.equal(seenHeaders.at(-1)!["x-b"], "2");
+    assert.equal(mine.get("authorization"), "Bearer secret");
+  } finally {
+    await gf.close();
+    await target.close();
+    await redirector.close();
+  }
+});
