@@ -2,7 +2,6 @@ import { createId } from "@paralleldrive/cuid2";
 
 export type IdPrefix = "user" | "route" | "dest" | "trigger" | "evt" | "dlv";
 
-
 /**
  * A CUID2-shaped id (a letter then 23 lowercase base-36 characters) for events and deliveries:
  * the creation time in milliseconds (the letter and 8 characters, in an order that sorts as
