@@ -24,3 +24,26 @@ globalThis.addEventListener("unload", () => {
     Deno.removeSync(dir, { recursive: true });
   } catch { /* already gone */ }
 });
+
+Deno.test("node-sqlite client: savepoint undo stays in memory (no sub-journal temp files)", async () => {
+  const { openNodeSqlite } = await import("../../adapters/store/sqlite/node_sqlite_client.ts");
+  const db = openNodeSqlite({ path: `${dir}/${++n}.db` });
+  try {
+    const [row] = await db.all<{ temp_store: number }>("PRAGMA temp_store");
+    assert.equal(Number(row.temp_store), 2, "PRAGMA temp_store = MEMORY");
+    // The tick's shape still works: savepoints inside one transaction, one rolled back alone.
+    await db.exec("CREATE TABLE t (k INTEGER PRIMARY KEY)");
+    const out = await db.together([
+      () => db.run("INSERT INTO t VALUES (1)"),
+      () => db.run("INSERT INTO t VALUES (1)"),
+      () => db.run("INSERT INTO t VALUES (2)"),
+    ]);
+    assert.deepEqual(out.map((o) => o.ok), [true, false, true]);
+    assert.deepEqual((await db.all<{ k: number }>("SELECT k FROM t ORDER BY k")).map((r) => r.k), [
+      1,
+      2,
+    ]);
+  } finally {
+    await db.close();
+  }
+});

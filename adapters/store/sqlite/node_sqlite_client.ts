@@ -32,6 +32,12 @@ export function openNodeSqlite(opts: NodeSqliteOptions): NodeSqliteClient {
   db.exec(`PRAGMA synchronous = ${opts.synchronous === "normal" ? "NORMAL" : "FULL"}`);
   db.exec(`PRAGMA busy_timeout = ${opts.busyTimeoutMs ?? 5000}`);
   db.exec(`PRAGMA foreign_keys = ON`);
+  // Every operation of a tick runs in a savepoint (`together`), and SQLite keeps a savepoint's
+  // undo pages in a sub-journal: a temporary file by default, so each insert paid extra
+  // pwrite syscalls. In memory they cost a memcpy (events table, 1 KiB rows, 8 per savepoint:
+  // 29.8 -> 19.3 µs of CPU per event; without savepoints 16.5). The sub-journal holds only a
+  // transaction's undo data and is never needed after a crash, so durability is unchanged.
+  db.exec(`PRAGMA temp_store = MEMORY`);
   const cache = new Map<string, StatementSync>();
   const prepare = (sql: string) => {
     let st = cache.get(sql);
