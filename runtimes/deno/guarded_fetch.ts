@@ -49,6 +49,7 @@ export interface GuardedFetch {
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+const enc = new TextEncoder();
 
 /** As fetch does: the standard methods in any case become upper case, others stay as given. */
 const STANDARD_METHODS = new Set(["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"]);
@@ -90,7 +91,7 @@ export function createGuardedFetch(
         mode: init?.redirect ?? "follow",
         method: normalizeMethod(init?.method ?? "GET"),
         headers: init?.headers instanceof Headers ? init.headers : new Headers(init?.headers),
-        body: (typeof b === "string" ? new TextEncoder().encode(b) : b ?? null) as
+        body: (typeof b === "string" ? enc.encode(b) : b ?? null) as
           | Uint8Array<ArrayBuffer>
           | null,
         signal: init?.signal ?? undefined,

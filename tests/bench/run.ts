@@ -148,8 +148,9 @@ async function endToEnd(): Promise<WrkResult & { delivered_per_s: number; draine
 }
 
 const ROUNDS = 3;
-const median = (rs: WrkResult[]) =>
-  [...rs].sort((a, b) => a.rps - b.rps)[Math.floor(rs.length / 2)];
+const middle = <T>(xs: T[], by: (x: T) => number) =>
+  [...xs].sort((a, b) => by(a) - by(b))[Math.floor(xs.length / 2)];
+const median = (rs: WrkResult[]) => middle(rs, (r) => r.rps);
 
 /**
  * Plain and GitHub-verified ingest on one router process, alternating runs with each other
@@ -187,12 +188,11 @@ async function ingestPair(bareUrl: string): Promise<
       ratios.push(p[i].rps / b[i].rps);
     }
     if (v.some((r) => r.non2xx > 0)) throw new Error("verified requests were refused");
-    ratios.sort((x, y) => x - y);
     return {
       plain: median(p),
       verified: median(v),
       bare: median(b),
-      ratio: ratios[Math.floor(ratios.length / 2)],
+      ratio: middle(ratios, (r) => r),
     };
   } finally {
     await router.kill("SIGTERM");
@@ -354,10 +354,9 @@ if (import.meta.main && Deno.args.includes("--edge")) {
   };
   const want = (k: string) => !only || only.includes(k);
   const bareServer = await startBare();
-  let b = await wrk(bareServer.url);
   const pair = want("ingest") || want("verified") ? await ingestPair(bareServer.url) : null;
-  // With ingest run, bare is the median of the runs alternating with it.
-  if (pair) b = pair.bare;
+  // With ingest run, bare is the median of the runs alternating with it; else one run.
+  const b = pair ? pair.bare : await wrk(bareServer.url);
   await bareServer.stop();
   results.bare = b;
   console.log(
