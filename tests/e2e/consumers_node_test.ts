@@ -168,9 +168,19 @@ async function midStream(api: Api, routes: Record<string, string>, n: number) {
 
 type TriggerList = { items: Array<{ id: string; type: string; status: Record<string, unknown> }> };
 
+/** Every trigger reports "connected" (within 30 s: a Kafka consumer taking over a SIGKILLed
+ * node's group waits for the dead member's session to expire before it joins). */
 async function assertConnected(api: Api) {
-  const triggers = await api<TriggerList>("GET", "/api/triggers?limit=50");
-  for (const t of triggers.items) {
+  let items: TriggerList["items"] = [];
+  await waitFor(
+    () => `every trigger connected: ${JSON.stringify(items.map((t) => [t.type, t.status]))}`,
+    async () => {
+      items = (await api<TriggerList>("GET", "/api/triggers?limit=50")).items;
+      return items.every((t) => t.status.state === "connected");
+    },
+    30_000,
+  ).catch(() => {});
+  for (const t of items) {
     assert.equal(t.status.state, "connected", `${t.type}: ${JSON.stringify(t.status)}`);
   }
 }
