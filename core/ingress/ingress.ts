@@ -75,6 +75,8 @@ export interface RecentBodies {
 export interface ConnInfo {
   remoteAddr?: string;
   trustProxy?: boolean;
+  /** A header the runtime's own front added to the request (not the sender's, never stored). */
+  hiddenHeader?: string;
 }
 
 /** Headers never stored with an event: credentials of the sender's own session. */
@@ -174,8 +176,9 @@ export function createIngress<R extends IngressRoute>(opts: IngressOptions<R>) {
     }
 
     const headers: Record<string, string> = {};
+    const hidden = conn?.hiddenHeader;
     req.headers.forEach((v, k) => {
-      if (!DROP_HEADERS.has(k)) headers[k] = v;
+      if (!DROP_HEADERS.has(k) && k !== hidden) headers[k] = v;
     });
     const event: Envelope = {
       id: newId("evt"),

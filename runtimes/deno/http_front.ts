@@ -2,8 +2,9 @@
  * A thin TCP front for Deno.serve, which has no header timeout and no header size limit of
  * its own (measured on Deno 2.9: a client that sends half a request head keeps its socket
  * for good, 1,000 of them hold 1,000 sockets; a 100 KB head is a plain 400). The front owns
- * the public port and relays each connection, byte for byte, to the real server on a private
- * loopback port, reading only what it must to guard the request heads:
+ * the public port and relays each connection to the real server on a private Unix socket, byte
+ * for byte but for one header line it adds (below), reading only what it must to guard the
+ * request heads:
  *
  * - a head must be complete within `headTimeoutMs` (from the connection's start, or from the
  *   first byte of a later request on a kept-alive connection): else 408 and the connection
@@ -16,21 +17,21 @@
  * the end). An Upgrade, CONNECT or an HTTP/2 preface switches the connection to a plain relay.
  * Responses are relayed untouched.
  *
- * The bytes are never rewritten, so the client's address travels beside them: the front
- * writes, for each upstream connection (known by its local port), which client it relays into
- * a PeerTable the server reads (peer_table.ts: shared memory, so the front can run on its own
- * thread, http_front_worker.ts). A connection to the private port that did not come from the
- * front has no peer there and is refused by the server.
+ * The real server listens on a Unix socket in a private folder (a relay over a Unix socket
+ * measured a third more requests per second than over loopback TCP), so the client's address
+ * cannot travel as the upstream connection's own address: the front writes it into each
+ * request head as the first header after the request line (`peerHeader`). Hyper keeps a
+ * header's values in the order they came, so the server takes the first value, whatever a
+ * client sent under the same name, and never stores the header with an event. A connection to
+ * the socket that did not come through the front has no such header and is refused.
  */
-import type { PeerTable } from "./peer_table.ts";
-
 export interface FrontOptions {
   hostname: string;
   port: number;
-  /** The real server's private loopback port. */
-  upstreamPort: number;
-  /** Where the client behind each upstream connection is written. */
-  peers: PeerTable;
+  /** The real server's Unix socket. */
+  upstreamPath: string;
+  /** The header the client's address is written into, first in every request head. */
+  peerHeader: string;
   headTimeoutMs: number;
   maxHeadBytes: number;
   idleTimeoutMs: number;
@@ -45,6 +46,17 @@ export interface Front {
   stop(): Promise<void>;
   /** Stops accepting and closes every connection. */
   close(): Promise<void>;
+}
+
+/** The header the front writes the client's address into (never stored with an event). */
+export const PEER_HEADER = "x-event-router-peer";
+
+/** The client address the front wrote into `headers` (the first value), or null. */
+export function frontPeer(headers: Headers): string | null {
+  const v = headers.get(PEER_HEADER);
+  if (v === null) return null;
+  const comma = v.indexOf(",");
+  return (comma < 0 ? v : v.slice(0, comma)).trim() || null;
 }
 
 const enc = new TextEncoder();
@@ -79,11 +91,30 @@ function headEnd(buf: Uint8Array, from: number): number {
   return -1;
 }
 
+/** Where a complete head's request line ends (index after its LF), past leading empty lines. */
+function requestLineEnd(head: Uint8Array): number {
+  let i = 0;
+  while (head[i] === 13 || head[i] === 10) i++;
+  return head.indexOf(10, i) + 1;
+}
+
+/** One buffer of `parts`, so a request goes upstream in one write. */
+function joined(parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0];
+  let size = 0;
+  for (const p of parts) size += p.length;
+  const out = new Uint8Array(size);
+  let off = 0;
+  for (const p of parts) (out.set(p, off), off += p.length);
+  return out;
+}
+
 type Body =
   | { kind: "none" }
   | { kind: "length"; left: number }
   | { kind: "chunked"; end: ChunkedEnd }
-  | { kind: "raw" };
+  /** Relayed as it comes; `h2` for the HTTP/2 preface, which is no HTTP/1 head to stamp. */
+  | { kind: "raw"; h2?: boolean };
 
 const FRAMING = /^(content-length|transfer-encoding|upgrade)[ \t]*:(.*)$/gim;
 
@@ -92,7 +123,7 @@ function framing(head: string): Body {
   const start = head.search(/[^\r\n]/);
   const requestLine = head.slice(start, head.indexOf("\n", start)).trim();
   const [method = "", , version = ""] = requestLine.split(" ");
-  if (method === "PRI" && version.startsWith("HTTP/2")) return { kind: "raw" };
+  if (method === "PRI" && version.startsWith("HTTP/2")) return { kind: "raw", h2: true };
   if (method === "CONNECT") return { kind: "raw" };
   const lengths = new Set<string>();
   let te: string | null = null;
@@ -179,7 +210,15 @@ class HeadGuard {
   /** When the current head must be complete; null while no head is pending. */
   deadline: number | null;
 
-  constructor(readonly maxHeadBytes: number, readonly timeoutMs: number, now: number) {
+  /**
+   * `stamp` (a whole header line) goes into every HTTP/1 head right after its request line.
+   */
+  constructor(
+    readonly maxHeadBytes: number,
+    readonly timeoutMs: number,
+    now: number,
+    readonly stamp: Uint8Array | null = null,
+  ) {
     this.deadline = now + timeoutMs;
   }
 
@@ -248,13 +287,15 @@ class HeadGuard {
       }
       this.deadline = null;
       this.#head = null;
-      if (prev) {
-        // The held part goes first, then this chunk's part of the head.
-        flush(at);
-        out.push(buf.subarray(0, end));
-        at += end - prev.length;
-        from = at;
-      } else at += end;
+      const head = buf.subarray(0, end);
+      flush(at); // what came before this head
+      const b2 = this.#body;
+      if (this.stamp && !(b2.kind === "raw" && b2.h2)) {
+        const line = requestLineEnd(head);
+        out.push(head.subarray(0, line), this.stamp, head.subarray(line));
+      } else out.push(head);
+      at += end - (prev?.length ?? 0);
+      from = at;
     }
     flush(data.length);
     return out;
@@ -264,7 +305,6 @@ class HeadGuard {
 export function startFront(opts: FrontOptions): Front {
   const listener = Deno.listen({ hostname: opts.hostname, port: opts.port });
   const conns = new Set<Deno.Conn>();
-  const peers = opts.peers;
   let closing = false;
   const tick = Math.max(50, Math.min(1000, opts.headTimeoutMs / 4));
 
@@ -272,17 +312,14 @@ export function startFront(opts: FrontOptions): Front {
     // As Deno.serve does: a response written in two parts must not wait for the client's ACK.
     client.setNoDelay(true);
     const peer = (client.remoteAddr as Deno.NetAddr).hostname;
-    const upstream = await Deno.connect({ hostname: "127.0.0.1", port: opts.upstreamPort });
-    upstream.setNoDelay(true);
-    const upstreamPort = (upstream.localAddr as Deno.NetAddr).port;
-    peers.set(upstreamPort, peer);
-    const guard = new HeadGuard(opts.maxHeadBytes, opts.headTimeoutMs, Date.now());
+    const upstream = await Deno.connect({ transport: "unix", path: opts.upstreamPath });
+    const stamp = enc.encode(`${opts.peerHeader}: ${peer}\r\n`);
+    const guard = new HeadGuard(opts.maxHeadBytes, opts.headTimeoutMs, Date.now(), stamp);
     let lastActivity = Date.now();
     let closed = false;
     const shut = () => {
       if (closed) return;
       closed = true;
-      peers.delete(upstreamPort);
       for (const c of [client, upstream]) {
         try {
           c.close();
@@ -334,11 +371,11 @@ export function startFront(opts: FrontOptions): Front {
           if (!(e instanceof Refusal)) throw e;
           const r = e as Refusal & { forward?: Uint8Array[]; midBody?: boolean };
           if (r.midBody) upstream.close(); // the server drops the request it was reading
-          else for (const p of r.forward ?? []) await write(p);
+          else if (r.forward?.length) await write(joined(r.forward));
           refusal = r.response;
           break;
         }
-        for (const p of parts) await write(p);
+        if (parts.length) await write(joined(parts));
       }
     } catch (e) {
       if (!closed) opts.onError?.(e);

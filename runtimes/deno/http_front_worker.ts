@@ -1,10 +1,9 @@
 /**
  * The HTTP front (http_front.ts) on its own thread, so relaying bytes does not compete with
- * the app for the main thread. Messages: `{start: FrontConfig, peers: SharedArrayBuffer}` ->
+ * the app for the main thread. Messages: `{start: FrontOptions}` ->
  * `{listening: {hostname, port}}` or `{error, name}`; `"stop"` -> `"stopped"`; `"close"` -> `"closed"`.
  */
 import { type Front, startFront } from "./http_front.ts";
-import { peerTable } from "./peer_table.ts";
 
 let front: Front | null = null;
 const post = (m: unknown) => (self as unknown as Worker).postMessage(m);
@@ -15,7 +14,6 @@ self.onmessage = async (e: MessageEvent) => {
     if (m?.start) {
       front = startFront({
         ...m.start,
-        peers: peerTable(m.peers),
         onError: (err: unknown) => post({ log: String(err) }),
       });
       post({ listening: { hostname: front.addr.hostname, port: front.addr.port } });

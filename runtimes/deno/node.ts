@@ -392,8 +392,8 @@ export async function startNode(
   try {
     listener = await serveHttp(
       cfg,
-      (req, remoteAddr) => {
-        const conn = { remoteAddr, trustProxy: cfg.trustProxy };
+      (req, peer) => {
+        const conn = { ...peer, trustProxy: cfg.trustProxy };
         // Webhooks skip Hono's router and middleware: the same handler, with less in front.
         return isWebhookPath(req.url) ? webhook(req, conn) : app.fetch(req, conn);
       },

@@ -4,7 +4,7 @@
  * alone when HEADER_TIMEOUT_MS=0 (behind a proxy that guards heads already).
  */
 import type { Logger } from "../../core/ports.ts";
-import { peerTable } from "./peer_table.ts";
+import { frontPeer, PEER_HEADER } from "./http_front.ts";
 
 export interface ServeConfig {
   host: string;
@@ -23,7 +23,13 @@ export interface Listening {
   finished: Promise<void>;
 }
 
-type Handler = (req: Request, remoteAddr: string) => Response | Promise<Response>;
+/** The client's address, and a header the node itself added that is not the client's. */
+export interface Peer {
+  remoteAddr: string;
+  hiddenHeader?: string;
+}
+
+type Handler = (req: Request, peer: Peer) => Response | Promise<Response>;
 
 function describe(hostname: string, port: number) {
   const address = `${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
@@ -41,7 +47,7 @@ export async function serveHttp(
     const listening = new Promise<Deno.NetAddr>((r) => (ready = r));
     const server = Deno.serve(
       { port: cfg.port, hostname: cfg.host, onListen: ready },
-      (req, info) => handler(req, (info.remoteAddr as Deno.NetAddr).hostname),
+      (req, info) => handler(req, { remoteAddr: (info.remoteAddr as Deno.NetAddr).hostname }),
     );
     const a = await listening;
     return {
@@ -50,22 +56,24 @@ export async function serveHttp(
       finished: server.finished,
     };
   }
-  // The real server listens on a private loopback port; the front, on its own thread,
-  // relays to it and writes which client each of its connections carries into `peers`.
-  const peers = peerTable();
-  let ready!: (a: Deno.NetAddr) => void;
-  const listening = new Promise<Deno.NetAddr>((r) => (ready = r));
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: ready }, (req, info) => {
-    const peer = peers.get((info.remoteAddr as Deno.NetAddr).port);
-    if (peer === undefined) {
+  // The real server listens on a Unix socket in a folder only this user can open; the front,
+  // on its own thread, relays to it and writes which client each request comes from into it.
+  const dir = await Deno.makeTempDir({ prefix: "event-router-" }); // mode 0700
+  const socket = `${dir}/http.sock`;
+  let ready!: () => void;
+  const listening = new Promise<void>((r) => (ready = r));
+  const server = Deno.serve({ path: socket, transport: "unix", onListen: () => ready() }, (req) => {
+    const remoteAddr = frontPeer(req.headers);
+    if (remoteAddr === null) {
       return Response.json(
         { error: { code: "misdirected", message: "connect to the node's own port" } },
         { status: 421 },
       );
     }
-    return handler(req, peer);
+    return handler(req, { remoteAddr, hiddenHeader: PEER_HEADER });
   });
-  const upstream = await listening;
+  await listening;
+  const removeDir = () => Deno.remove(dir, { recursive: true }).catch(() => {});
   const worker = new Worker(new URL("./http_front_worker.ts", import.meta.url), {
     type: "module",
   });
@@ -83,16 +91,17 @@ export async function serveHttp(
     start: {
       hostname: cfg.host,
       port: cfg.port,
-      upstreamPort: upstream.port,
+      upstreamPath: socket,
+      peerHeader: PEER_HEADER,
       headTimeoutMs: cfg.headerTimeoutMs,
       maxHeadBytes: cfg.maxHeaderBytes,
       idleTimeoutMs: cfg.idleTimeoutMs,
     },
-    peers: peers.buffer,
   }) as { listening?: { hostname: string; port: number }; error?: string; name?: string };
   if (!started.listening) {
     worker.terminate();
     await server.shutdown();
+    await removeDir();
     // The worker's error class (AddrInUse, PermissionDenied...) is kept for the caller.
     const Kind = (Deno.errors as unknown as Record<string, ErrorConstructor>)[started.name ?? ""] ??
       Error;
@@ -107,6 +116,7 @@ export async function serveHttp(
       await server.shutdown();
       await ask("close");
       worker.terminate();
+      await removeDir();
     },
     finished: server.finished,
   };

@@ -195,13 +195,13 @@ export function post(
   path: string,
   body: BodyInit | null,
   headers: Record<string, string> = {},
-  opts: { method?: string; remoteAddr?: string } = {},
+  opts: { method?: string; remoteAddr?: string; hiddenHeader?: string } = {},
 ) {
   return Promise.resolve(h.app.request(path, {
     method: opts.method ?? "POST",
     headers,
     body,
-  }, { remoteAddr: opts.remoteAddr ?? "127.0.0.1" }));
+  }, { remoteAddr: opts.remoteAddr ?? "127.0.0.1", hiddenHeader: opts.hiddenHeader }));
 }
 
 /** A logger that keeps what it is told, for tests that expect errors to be logged. */

@@ -24,7 +24,8 @@ Deno.test("webhook: 202 with an evt_ id; raw bytes, headers, query and ip are st
       "X-Custom-Thing": "Value-1",
       Authorization: "Bearer sender-session",
       Cookie: "sid=1",
-    }, { remoteAddr: "203.0.113.5" });
+      "X-Front-Peer": "203.0.113.5",
+    }, { remoteAddr: "203.0.113.5", hiddenHeader: "x-front-peer" });
     assert.match(res.headers.get("x-request-id") ?? "", /^[\w.:-]+$/, "the request id is echoed");
     const out = await expectJson(res, 202);
     assert.match(out.id, /^evt_[a-z0-9]+$/);
@@ -46,6 +47,7 @@ Deno.test("webhook: 202 with an evt_ id; raw bytes, headers, query and ip are st
     assert.equal(e.headers["x-custom-thing"], "Value-1");
     assert.equal(e.headers["authorization"], undefined, "the sender's credentials are dropped");
     assert.equal(e.headers["cookie"], undefined);
+    assert.equal(e.headers["x-front-peer"], undefined, "the runtime's own header is not stored");
 
     // the API shows it, as base64 since it is not UTF-8
     const api = await expectJson(h.call("GET", `/api/events/${out.id}`, undefined, token), 200);

@@ -2,27 +2,27 @@
  * The HTTP front (runtimes/deno/http_front.ts) over a real Deno.serve, spoken to over raw TCP:
  * bodies of every framing reach the server intact, kept-alive and pipelined requests are
  * guarded one by one, bad framing is a 400, heads over the limit 431, slow heads 408, the
- * client's address reaches the server beside the bytes, and a connection that bypasses the
- * front finds no peer.
+ * client's address reaches the server in the one header the front adds (first, so a client's
+ * own copy of it does not win), and a connection that bypasses the front finds no peer.
  */
 import assert from "node:assert/strict";
-import { startFront } from "../../runtimes/deno/http_front.ts";
-import { peerTable } from "../../runtimes/deno/peer_table.ts";
+import { frontPeer, PEER_HEADER, startFront } from "../../runtimes/deno/http_front.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
 async function setup(opts: { headTimeoutMs?: number; maxHeadBytes?: number } = {}) {
-  const peers = peerTable();
-  const seen: { method: string; body: string; peer: string | undefined }[] = [];
-  let ready!: (a: Deno.NetAddr) => void;
-  const listening = new Promise<Deno.NetAddr>((r) => (ready = r));
+  const dir = await Deno.makeTempDir();
+  const socket = `${dir}/http.sock`;
+  const seen: { method: string; body: string; peer: string | null; headers: string[] }[] = [];
+  let ready!: () => void;
+  const listening = new Promise<void>((r) => (ready = r));
   const server = Deno.serve(
-    { hostname: "127.0.0.1", port: 0, onListen: ready },
-    async (req, info) => {
+    { path: socket, transport: "unix", onListen: () => ready() },
+    async (req) => {
       const body = await req.text();
-      const peer = peers.get((info.remoteAddr as Deno.NetAddr).port);
-      seen.push({ method: req.method, body, peer });
+      const peer = frontPeer(req.headers);
+      seen.push({ method: req.method, body, peer, headers: [...req.headers.keys()] });
       if (new URL(req.url).pathname === "/stream") {
         let n = 0;
         return new Response(
@@ -38,32 +38,39 @@ async function setup(opts: { headTimeoutMs?: number; maxHeadBytes?: number } = {
       return new Response(`${req.method} ${body.length} ${peer ?? "none"}`);
     },
   );
-  const up = await listening;
+  await listening;
   const front = startFront({
     hostname: "127.0.0.1",
     port: 0,
-    upstreamPort: up.port,
-    peers,
+    upstreamPath: socket,
+    peerHeader: PEER_HEADER,
     headTimeoutMs: opts.headTimeoutMs ?? 2_000,
     maxHeadBytes: opts.maxHeadBytes ?? 4096,
     idleTimeoutMs: 5_000,
   });
   return {
     port: front.addr.port,
-    upstreamPort: up.port,
+    socket,
     seen,
     front,
     async close() {
       await front.close();
       await server.shutdown();
+      await Deno.remove(dir, { recursive: true });
     },
   };
 }
 
 /** Sends `text` on a fresh connection (in parts, with pauses, when given an array) and
  * collects what comes back until the server closes or `ms` pass. */
-async function exchange(port: number, text: string | string[], ms = 1_500): Promise<string> {
-  const c = await Deno.connect({ hostname: "127.0.0.1", port });
+async function exchange(
+  to: number | string,
+  text: string | string[],
+  ms = 1_500,
+): Promise<string> {
+  const c = typeof to === "number"
+    ? await Deno.connect({ hostname: "127.0.0.1", port: to })
+    : await Deno.connect({ transport: "unix", path: to });
   const parts = Array.isArray(text) ? text : [text];
   let out = "";
   const reading = (async () => {
@@ -107,6 +114,23 @@ Deno.test({
         assert.match(out, /POST 5 127\.0\.0\.1/);
         assert.match(out, /GET 0 127\.0\.0\.1/);
       });
+
+      await t.step(
+        "a client's own peer header does not win; the head is otherwise intact",
+        async () => {
+          const out = await exchange(s.port, [
+            `\r\nPOST /s HTTP/1.1\r\nHost: x\r\n${PEER_HEADER}: 10.9.9.9\r\nx-a: 1\r\n`,
+            "Content-Length: 2\r\nConnection: close\r\n\r\nhi",
+          ]);
+          assert.deepEqual(statuses(out), ["200"]);
+          assert.match(out, /POST 2 127\.0\.0\.1/);
+          const seen = s.seen.at(-1)!;
+          assert.deepEqual(
+            seen.headers.sort(),
+            ["connection", "content-length", "host", PEER_HEADER, "x-a"].sort(),
+          );
+        },
+      );
 
       await t.step("chunked bodies (split anywhere, with extensions and trailers)", async () => {
         const out = await exchange(s.port, [
@@ -167,7 +191,7 @@ Deno.test({
 
       await t.step("a connection that bypasses the front has no peer", async () => {
         const out = await exchange(
-          s.upstreamPort,
+          s.socket,
           "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
         );
         assert.match(out, /GET 0 none/);
