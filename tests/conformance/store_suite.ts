@@ -406,6 +406,49 @@ export function storeSuite(name: string, open: () => Promise<Store>) {
     await s.completeEvents([]);
   });
 
+  test("claimDue with exclusions: the oldest due of the other destinations, also past 200", async (s) => {
+    const e = envelope("user_t", "route_1");
+    await s.accept([e]);
+    const at = (dest: string, dt: number) => newDelivery(e, dest, { nextAt: T0 + dt });
+    const dead = [1, 2, 3, 4, 5].map((dt) => at("dest_x", dt)); // older than everything else
+    const [a10, b20, a30, b40, a50] = [
+      at("dest_a", 10),
+      at("dest_b", 20),
+      at("dest_a", 30),
+      at("dest_b", 40),
+      at("dest_a", 50),
+    ];
+    await s.completeEvents([{
+      id: e.id,
+      status: "processed",
+      deliveries: [...dead, a10, b20, a30, b40, a50, at("dest_b", 90_000)],
+    }]);
+    const ids = (ds: { id: string }[]) => ds.map((d) => d.id).sort();
+    assert.deepEqual(
+      ids(await s.claimDue(T0 + 100, 3, "n1", 60_000, ["dest_x"])),
+      ids([a10, b20, a30]),
+    );
+    assert.deepEqual(
+      ids(await s.claimDue(T0 + 100, 10, "n1", 60_000, ["dest_x", "dest_q"])),
+      ids([b40, a50]),
+      "leased ones are skipped, the later one is not due",
+    );
+    assert.deepEqual(await s.claimDue(T0 + 100, 10, "n1", 60_000, ["dest_x"]), []);
+
+    // Many destinations with due work (the SQLite store changes how it picks past 200).
+    const e2 = envelope("user_t", "route_1");
+    await s.accept([e2]);
+    const many = Array.from(
+      { length: 230 },
+      (_, i) => newDelivery(e2, `dest_m${String(i).padStart(3, "0")}`, { nextAt: T0 + 1_000 + i }),
+    );
+    await s.completeEvents([{ id: e2.id, status: "processed", deliveries: many }]);
+    const got = await s.claimDue(T0 + 5_000, 7, "n2", 60_000, ["dest_x", "dest_m000"]);
+    assert.deepEqual(ids(got), ids(many.slice(1, 8)), "the 7 oldest, dest_m000 left out");
+    const rest = await s.claimDue(T0 + 5_000, 1000, "n2", 60_000, ["dest_m001"]);
+    assert.deepEqual(ids(rest), ids([many[0], ...many.slice(8), ...dead]));
+  });
+
   test("claimDue: leases, due time, limit, excluded destinations; attempts counted", async (s) => {
     const e = envelope("user_t", "route_1");
     await s.accept([e]);
