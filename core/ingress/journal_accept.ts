@@ -153,10 +153,12 @@ export function createJournalAccept(opts: JournalAcceptOptions): JournalAccept {
       for await (const { ref, record } of journal.recovered()) {
         const events = decodeEnvelopes(record);
         count += events.length;
-        window.push(store.accept(events, { encoded: record }).then(() => {
-          journal.release(ref);
-          opts.onImported?.(events, 0);
-        }));
+        window.push(
+          store.accept(events, { encoded: record }).then(() => {
+            journal.release(ref);
+            opts.onImported?.(events, 0);
+          }),
+        );
         if (window.length >= RECOVER_WINDOW) (await Promise.all(window), window = []);
       }
       await Promise.all(window);
