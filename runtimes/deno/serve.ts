@@ -37,6 +37,26 @@ function describe(hostname: string, port: number) {
   return { address, url: `http://${host}:${port}` };
 }
 
+/** The front's socket folders are named after their node's process id, so a node that was
+ * killed (no clean stop to remove its folder) has its folder removed by the next start. */
+const SOCKET_DIR_PREFIX = "event-router-front-";
+
+async function removeStaleSocketDirs() {
+  if (Deno.build.os !== "linux") return; // the liveness check below reads /proc
+  const tmp = Deno.env.get("TMPDIR") || "/tmp";
+  const uid = Deno.uid();
+  try {
+    for await (const e of Deno.readDir(tmp)) {
+      const pid = new RegExp(`^${SOCKET_DIR_PREFIX}(\\d+)-`).exec(e.name)?.[1];
+      if (!pid || !e.isDirectory || pid === String(Deno.pid)) continue;
+      const path = `${tmp}/${e.name}`;
+      if ((await Deno.stat(path).catch(() => null))?.uid !== uid) continue;
+      if (await Deno.stat(`/proc/${pid}`).then(() => true, () => false)) continue;
+      await Deno.remove(path, { recursive: true }).catch(() => {});
+    }
+  } catch { /* an unreadable temp folder: nothing to tidy */ }
+}
+
 export async function serveHttp(
   cfg: ServeConfig,
   handler: Handler,
@@ -58,7 +78,8 @@ export async function serveHttp(
   }
   // The real server listens on a Unix socket in a folder only this user can open; the front,
   // on its own thread, relays to it and writes which client each request comes from into it.
-  const dir = await Deno.makeTempDir({ prefix: "event-router-" }); // mode 0700
+  await removeStaleSocketDirs();
+  const dir = await Deno.makeTempDir({ prefix: `${SOCKET_DIR_PREFIX}${Deno.pid}-` }); // mode 0700
   const socket = `${dir}/http.sock`;
   let ready!: () => void;
   const listening = new Promise<void>((r) => (ready = r));

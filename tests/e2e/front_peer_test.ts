@@ -3,7 +3,7 @@
  * relays to the server over a private Unix socket and writes the address into a header of its
  * own: the event gets the socket's address even when the sender forges that header, and the
  * header is never stored with the event. The socket's folder is the node's alone and is gone
- * after a clean stop.
+ * after a clean stop; one a killed node left behind is removed by the next start.
  */
 import assert from "node:assert/strict";
 import { apiClient, bootstrapAdmin, startRouter } from "../helpers/router_process.ts";
@@ -24,6 +24,12 @@ async function unixSockets(pid: number): Promise<string[]> {
 }
 
 Deno.test("front: the event's ip is the socket's, the front's header is not stored", async () => {
+  // A folder as a SIGKILLed node leaves it: named after a process that is gone.
+  const gone = new Deno.Command("true").spawn();
+  await gone.status;
+  const tmp = Deno.env.get("TMPDIR") || "/tmp";
+  const stale = await Deno.makeTempDir({ prefix: `event-router-front-${gone.pid}-` });
+  await Deno.writeTextFile(`${stale}/http.sock`, "");
   const router = await startRouter();
   let ours: string[] = [];
   try {
@@ -31,6 +37,8 @@ Deno.test("front: the event's ip is the socket's, the front's header is not stor
     assert.equal(ours.length, 1, `the node listens on one Unix socket: ${ours}`);
     const mode = (await Deno.stat(ours[0])).mode! & 0o777;
     assert.equal(mode, 0o700, "only the node's user can reach the socket");
+    assert.ok(ours[0].startsWith(`${tmp}/event-router-front-${router.child.pid}-`), ours[0]);
+    await assert.rejects(Deno.stat(stale), Deno.errors.NotFound, "a dead node's folder is removed");
 
     const api = apiClient(router.url, await bootstrapAdmin(router.url));
     const { endpoint } = await api<{ endpoint: string }>("POST", "/api/routes", {
