@@ -200,6 +200,9 @@ export function eventPath(sql: Sql) {
       // open), each other destination's oldest due deliveries (a loose index scan over the
       // pending destinations, then a probe each): the same rows, without scanning past the
       // excluded destinations' backlog on every claim (see the SQLite store).
+      // The candidates are read without locks, then only the ones taken are locked (and
+      // checked again): locking each destination's candidates would hold up to `limit` rows
+      // per destination against the other nodes' claims.
       const picked = exclude?.length
         ? sql`
           WITH RECURSIVE dest(id) AS (
@@ -207,12 +210,15 @@ export function eventPath(sql: Sql) {
             UNION ALL
             SELECT (SELECT min(destination_id) FROM deliveries
                     WHERE status = 'pending' AND destination_id > dest.id)
-            FROM dest WHERE dest.id IS NOT NULL)
-          SELECT p.id FROM dest CROSS JOIN LATERAL (
-            SELECT id, next_at FROM deliveries WHERE ${due} AND destination_id = dest.id
-            ORDER BY next_at LIMIT ${limit} FOR UPDATE SKIP LOCKED) p
-          WHERE dest.id IS NOT NULL AND dest.id <> ALL(${sql.array(exclude)}::text[])
-          ORDER BY p.next_at LIMIT ${limit}`
+            FROM dest WHERE dest.id IS NOT NULL),
+          candidate AS (
+            SELECT p.id FROM dest CROSS JOIN LATERAL (
+              SELECT id, next_at FROM deliveries WHERE ${due} AND destination_id = dest.id
+              ORDER BY next_at LIMIT ${limit}) p
+            WHERE dest.id IS NOT NULL AND dest.id <> ALL(${sql.array(exclude)}::text[])
+            ORDER BY p.next_at LIMIT ${limit})
+          SELECT id FROM deliveries WHERE id IN (SELECT id FROM candidate) AND ${due}
+          FOR UPDATE SKIP LOCKED`
         : sql`SELECT id FROM deliveries WHERE ${due}
           ORDER BY next_at LIMIT ${limit} FOR UPDATE SKIP LOCKED`;
       const rows = await sql`
