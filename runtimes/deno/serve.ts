@@ -37,24 +37,56 @@ function describe(hostname: string, port: number) {
   return { address, url: `http://${host}:${port}` };
 }
 
-/** The front's socket folders are named after their node's process id, so a node that was
- * killed (no clean stop to remove its folder) has its folder removed by the next start. */
+/**
+ * The front's socket folders. Each node holds an exclusive flock on `owner.lock` in its own for
+ * as long as it runs (the kernel drops it when the process dies, SIGKILL included), so a start
+ * removes the folders that a killed node could not remove itself. (A liveness check by process
+ * id would need /proc, which Deno grants only with --allow-all.)
+ */
 const SOCKET_DIR_PREFIX = "event-router-front-";
+const OWNER_LOCK = "owner.lock";
 
-async function removeStaleSocketDirs() {
-  if (Deno.build.os !== "linux") return; // the liveness check below reads /proc
-  const tmp = Deno.env.get("TMPDIR") || "/tmp";
+async function removeStaleSocketDirs(tmp: string) {
   const uid = Deno.uid();
   try {
     for await (const e of Deno.readDir(tmp)) {
-      const pid = new RegExp(`^${SOCKET_DIR_PREFIX}(\\d+)-`).exec(e.name)?.[1];
-      if (!pid || !e.isDirectory || pid === String(Deno.pid)) continue;
+      if (!e.isDirectory || !e.name.startsWith(SOCKET_DIR_PREFIX)) continue;
       const path = `${tmp}/${e.name}`;
-      if ((await Deno.stat(path).catch(() => null))?.uid !== uid) continue;
-      if (await Deno.stat(`/proc/${pid}`).then(() => true, () => false)) continue;
-      await Deno.remove(path, { recursive: true }).catch(() => {});
+      const st = await Deno.stat(path).catch(() => null);
+      if (!st || (uid !== null && st.uid !== uid)) continue;
+      const lock = await Deno.open(`${path}/${OWNER_LOCK}`, { read: true, write: true })
+        .catch(() => null);
+      // A folder made in the last minute may be between its creation and its lock.
+      const old = Date.now() - (st.mtime?.getTime() ?? 0) > 60_000;
+      if (!lock) {
+        if (old) await Deno.remove(path, { recursive: true }).catch(() => {});
+        continue;
+      }
+      try {
+        if (old && await lock.tryLock(true)) {
+          await Deno.remove(path, { recursive: true }).catch(() => {});
+        }
+      } finally {
+        lock.close();
+      }
     }
   } catch { /* an unreadable temp folder: nothing to tidy */ }
+}
+
+/** A private folder for the socket, locked by this process for its lifetime. */
+async function socketDir(): Promise<{ dir: string; release(): Promise<void> }> {
+  const tmp = Deno.env.get("TMPDIR") || "/tmp";
+  await removeStaleSocketDirs(tmp);
+  const dir = await Deno.makeTempDir({ dir: tmp, prefix: SOCKET_DIR_PREFIX }); // mode 0700
+  const lock = await Deno.open(`${dir}/${OWNER_LOCK}`, { read: true, write: true, create: true });
+  await lock.lock(true);
+  return {
+    dir,
+    async release() {
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+      lock.close();
+    },
+  };
 }
 
 export async function serveHttp(
@@ -78,8 +110,7 @@ export async function serveHttp(
   }
   // The real server listens on a Unix socket in a folder only this user can open; the front,
   // on its own thread, relays to it and writes which client each request comes from into it.
-  await removeStaleSocketDirs();
-  const dir = await Deno.makeTempDir({ prefix: `${SOCKET_DIR_PREFIX}${Deno.pid}-` }); // mode 0700
+  const { dir, release } = await socketDir();
   const socket = `${dir}/http.sock`;
   let ready!: () => void;
   const listening = new Promise<void>((r) => (ready = r));
@@ -94,7 +125,6 @@ export async function serveHttp(
     return handler(req, { remoteAddr, hiddenHeader: PEER_HEADER });
   });
   await listening;
-  const removeDir = () => Deno.remove(dir, { recursive: true }).catch(() => {});
   const worker = new Worker(new URL("./http_front_worker.ts", import.meta.url), {
     type: "module",
   });
@@ -122,7 +152,7 @@ export async function serveHttp(
   if (!started.listening) {
     worker.terminate();
     await server.shutdown();
-    await removeDir();
+    await release();
     // The worker's error class (AddrInUse, PermissionDenied...) is kept for the caller.
     const Kind = (Deno.errors as unknown as Record<string, ErrorConstructor>)[started.name ?? ""] ??
       Error;
@@ -137,7 +167,7 @@ export async function serveHttp(
       await server.shutdown();
       await ask("close");
       worker.terminate();
-      await removeDir();
+      await release();
     },
     finished: server.finished,
   };

@@ -406,7 +406,7 @@ export function storeSuite(name: string, open: () => Promise<Store>) {
     await s.completeEvents([]);
   });
 
-  test("claimDue with exclusions: the oldest due of the other destinations, also past 200", async (s) => {
+  test("claimDue with exclusions: the oldest due of the other destinations, also past 256", async (s) => {
     const e = envelope("user_t", "route_1");
     await s.accept([e]);
     const at = (dest: string, dt: number) => newDelivery(e, dest, { nextAt: T0 + dt });
@@ -418,10 +418,11 @@ export function storeSuite(name: string, open: () => Promise<Store>) {
       at("dest_b", 40),
       at("dest_a", 50),
     ];
+    const c60 = at("dest_c", 60);
     await s.completeEvents([{
       id: e.id,
       status: "processed",
-      deliveries: [...dead, a10, b20, a30, b40, a50, at("dest_b", 90_000)],
+      deliveries: [...dead, a10, b20, a30, b40, a50, c60, at("dest_b", 90_000)],
     }]);
     const ids = (ds: { id: string }[]) => ds.map((d) => d.id).sort();
     assert.deepEqual(
@@ -430,12 +431,12 @@ export function storeSuite(name: string, open: () => Promise<Store>) {
     );
     assert.deepEqual(
       ids(await s.claimDue(T0 + 100, 10, "n1", 60_000, ["dest_x", "dest_q"])),
-      ids([b40, a50]),
+      ids([b40, a50, c60]),
       "leased ones are skipped, the later one is not due",
     );
     assert.deepEqual(await s.claimDue(T0 + 100, 10, "n1", 60_000, ["dest_x"]), []);
 
-    // Many destinations with due work (the SQLite store changes how it picks past 200).
+    // Many destinations with due work (the SQLite store changes how it picks past 256).
     const e2 = envelope("user_t", "route_1");
     await s.accept([e2]);
     const many = Array.from(
