@@ -75,11 +75,10 @@ async function removeStaleSocketDirs(tmp: string) {
 
 /** A private folder for the socket, locked by this process for its lifetime. */
 async function socketDir(): Promise<{ dir: string; release(): Promise<void> }> {
-  const tmp = Deno.env.get("TMPDIR") || "/tmp";
-  await removeStaleSocketDirs(tmp);
-  const dir = await Deno.makeTempDir({ dir: tmp, prefix: SOCKET_DIR_PREFIX }); // mode 0700
+  const dir = await Deno.makeTempDir({ prefix: SOCKET_DIR_PREFIX }); // mode 0700, in TMPDIR
   const lock = await Deno.open(`${dir}/${OWNER_LOCK}`, { read: true, write: true, create: true });
   await lock.lock(true);
+  await removeStaleSocketDirs(dir.slice(0, dir.lastIndexOf("/")) || "/");
   return {
     dir,
     async release() {
@@ -122,7 +121,13 @@ export async function serveHttp(
         { status: 421 },
       );
     }
-    return handler(req, { remoteAddr, hiddenHeader: PEER_HEADER });
+    // Deno.serve on a Unix socket gives `http+unix://host/path` URLs; the client asked for
+    // http://host/path (origins, redirects and signed URLs such as Twilio's depend on it).
+    const url = req.url.startsWith("http+unix:") ? `http:${req.url.slice(10)}` : req.url;
+    return handler(url === req.url ? req : new Request(url, req), {
+      remoteAddr,
+      hiddenHeader: PEER_HEADER,
+    });
   });
   await listening;
   const worker = new Worker(new URL("./http_front_worker.ts", import.meta.url), {
