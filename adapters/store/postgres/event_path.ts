@@ -199,10 +199,9 @@ export function eventPath(sql: Sql) {
       // Without exclusions, the due index in order. With some (destinations whose circuit is
       // open), each other destination's oldest due deliveries (a loose index scan over the
       // pending destinations, then a probe each): the same rows, without scanning past the
-      // excluded destinations' backlog on every claim (see the SQLite store).
-      // The candidates are read without locks, then only the ones taken are locked (and
-      // checked again): locking each destination's candidates would hold up to `limit` rows
-      // per destination against the other nodes' claims.
+      // excluded destinations' backlog on every claim (see the SQLite store). Candidates are
+      // read without locks and only the rows taken are locked (and checked again): locking
+      // each destination's candidates would hold up to `limit` rows per destination.
       const picked = exclude?.length
         ? sql`
           WITH RECURSIVE dest(id) AS (
