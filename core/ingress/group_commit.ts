@@ -33,6 +33,14 @@ export function createGroupCommitter(
      * first is still on its way, so a request waits one commit, not one and a half.
      */
     concurrency?: number;
+    /**
+     * With `concurrency` above 1: a further commit starts only once the newest running one
+     * has been on its way this long (default 0, at once). Each commit costs CPU (a write, an
+     * fdatasync, the kernel's journal), so while the device answers fast one commit at a time
+     * carries the most requests; when it is slow, the others open and a request still waits
+     * about one commit.
+     */
+    staggerMs?: number;
     /** After each successful commit, with its events. */
     onCommitted?: (events: Envelope[]) => void;
   } = {},
@@ -40,15 +48,29 @@ export function createGroupCommitter(
   const maxBatch = opts.maxBatch ?? 1000;
   const maxWait = opts.maxWaitMs ?? 0;
   const concurrency = opts.concurrency ?? 1;
+  const stagger = opts.staggerMs ?? 0;
   let queue: Waiter[] = [];
   let queued = 0;
   const running = new Set<Promise<void>>();
   let timer: ReturnType<typeof setTimeout> | null = null;
+  let staggerTimer: ReturnType<typeof setTimeout> | null = null;
+  let lastStart = 0;
   let commits = 0, total = 0, inCommit = 0;
 
   function flush() {
     timer = null;
     if (running.size >= concurrency || queue.length === 0) return;
+    if (running.size > 0 && stagger > 0) {
+      const wait = lastStart + stagger - performance.now();
+      if (wait > 0) {
+        staggerTimer ??= setTimeout(() => {
+          staggerTimer = null;
+          flush();
+        }, wait);
+        return;
+      }
+    }
+    lastStart = performance.now();
     const batch = queue;
     queue = [];
     queued = 0;
@@ -107,7 +129,7 @@ export function createGroupCommitter(
       });
     },
     async drain() {
-      while (running.size || queue.length || timer || microtask) {
+      while (running.size || queue.length || timer || microtask || staggerTimer) {
         if (running.size) await Promise.all([...running]);
         else await new Promise((r) => setTimeout(r, 1));
       }

@@ -42,6 +42,8 @@ export interface JournalAcceptOptions {
   /** After events reached the store: `handedOff` of their deliveries went to the dispatcher. */
   onImported?(events: Envelope[], handedOff: number): void;
   maxBatch?: number;
+  /** Ms the newest append must have been on its way before another starts (default 2). */
+  staggerMs?: number;
   /** Appends in flight at once (the journal's lanes; default 4). */
   concurrency?: number;
 }
@@ -140,7 +142,11 @@ export function createJournalAccept(opts: JournalAcceptOptions): JournalAccept {
     }
     void importRecord(n, ref, events, bytes, lease).then((ok) => importedNow?.(ok));
     return { duplicates: new Map() };
-  }, { maxBatch: opts.maxBatch ?? 1000, concurrency: opts.concurrency ?? 4 });
+  }, {
+    maxBatch: opts.maxBatch ?? 1000,
+    concurrency: opts.concurrency ?? 4,
+    staggerMs: opts.staggerMs ?? 2,
+  });
 
   return {
     accept: (events) => committer.accept(events),

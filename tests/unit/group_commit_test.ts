@@ -218,3 +218,21 @@ Deno.test("group commit: with concurrency 2, a second batch commits while the fi
   assert.deepEqual(gc.stats(), { commits: 3, events: 4 });
   assert.equal(gc.backlog(), 0);
 });
+
+Deno.test("group commit: with staggerMs, a second commit starts only once the first has run that long", async () => {
+  const starts: number[] = [];
+  const gc = createGroupCommitter(async () => {
+    starts.push(performance.now());
+    await sleep(40);
+    return { duplicates: new Map() };
+  }, { concurrency: 2, staggerMs: 15 });
+  const first = gc.accept([ev()]);
+  await sleep(1); // the first batch is committing
+  const second = gc.accept([ev()]);
+  await Promise.all([first, second]);
+  assert.equal(starts.length, 2);
+  const gap = starts[1] - starts[0];
+  assert.ok(gap >= 14, `the second commit waited for the stagger (${gap.toFixed(1)} ms)`);
+  assert.ok(gap < 40, `and did not wait for the first to finish (${gap.toFixed(1)} ms)`);
+  await gc.drain();
+});
