@@ -34,7 +34,7 @@ export function createGroupCommitter(
      */
     concurrency?: number;
     /**
-     * With `concurrency` above 1: a further commit starts only once the newest running one
+     * With `concurrency` above 1: a further commit starts only once the newest one started
      * has been on its way this long (default 0, at once). Each commit costs CPU (a write, an
      * fdatasync, the kernel's journal), so while the device answers fast one commit at a time
      * carries the most requests; when it is slow, the others open and a request still waits
@@ -60,8 +60,9 @@ export function createGroupCommitter(
   function flush() {
     timer = null;
     if (running.size >= concurrency || queue.length === 0) return;
-    if (running.size > 0 && stagger > 0) {
-      const wait = lastStart + stagger - performance.now();
+    if (stagger > 0) {
+      const now = performance.now();
+      const wait = running.size > 0 ? lastStart + stagger - now : 0;
       if (wait > 0) {
         staggerTimer ??= setTimeout(() => {
           staggerTimer = null;
@@ -69,8 +70,8 @@ export function createGroupCommitter(
         }, wait);
         return;
       }
+      lastStart = now;
     }
-    lastStart = performance.now();
     const batch = queue;
     queue = [];
     queued = 0;
