@@ -2,6 +2,8 @@
  * `deno task bench`: side-by-side throughput on this machine, in one run, so ratios survive a
  * noisy shared host. Each scenario is driven by wrk (64 connections, 1 KiB POST body) against:
  *   bare      a bare Deno.serve answering 202 (the ceiling)
+ *   floor     the same plus the router's journal append (group commit, write + fdatasync)
+ *             before the 202 and nothing else: what any durable ingest pays here
  *   ingest    the router's durable ingest (committed before 202), route with no destination
  *   verified  the same with GitHub-style HMAC verification on the route
  *   e2e       ingest with an HTTP destination: requests/s at the door plus delivered/s at a sink
@@ -84,11 +86,25 @@ export async function wrk(url: string, headers: Record<string, string> = {}): Pr
   };
 }
 
-/** The bare server, kept running so its runs can alternate with the router's. */
-async function startBare(): Promise<{ url: string; stop(): Promise<void> }> {
+/** A reference server (bare, or the journal floor), kept running so its runs can alternate
+ * with the router's. */
+async function startReference(
+  kind: "bare" | "floor",
+): Promise<{ url: string; stop(): Promise<void> }> {
   const port = freePort();
+  const dir = kind === "floor" ? await Deno.makeTempDir({ prefix: "bench-floor-" }) : null;
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-net", `${ROOT}tests/bench/bare_server.ts`, String(port)],
+    args: kind === "bare"
+      ? ["run", "--allow-net", `${ROOT}tests/bench/bare_server.ts`, String(port)]
+      : [
+        "run",
+        "--allow-net",
+        `--allow-read=${dir}`,
+        `--allow-write=${dir}`,
+        `${ROOT}tests/bench/journal_floor_server.ts`,
+        String(port),
+        dir!,
+      ],
     stdout: "null",
     stderr: "inherit",
   }).spawn();
@@ -98,6 +114,7 @@ async function startBare(): Promise<{ url: string; stop(): Promise<void> }> {
     async stop() {
       child.kill("SIGKILL");
       await child.status;
+      if (dir) await Deno.remove(dir, { recursive: true }).catch(() => {});
     },
   };
 }
@@ -158,8 +175,16 @@ const median = (rs: WrkResult[]) => middle(rs, (r) => r.rps);
  * rate alone moved by half between runs minutes apart); the median run of each is reported,
  * and ingest's ratio is the median of each round's ratio to that round's bare run.
  */
-async function ingestPair(bareUrl: string): Promise<
-  { plain: WrkResult; verified: WrkResult; bare: WrkResult; ratio: number }
+async function ingestPair(bareUrl: string, floorUrl: string): Promise<
+  {
+    plain: WrkResult;
+    verified: WrkResult;
+    bare: WrkResult;
+    floor: WrkResult;
+    ratio: number;
+    floorRatio: number;
+    ratioToFloor: number;
+  }
 > {
   const router = await startRouter({ env: { LOG_LEVEL: "error" } });
   try {
@@ -171,28 +196,35 @@ async function ingestPair(bareUrl: string): Promise<
       signature_config: { enabled: true, preset: "github", secret },
     });
     const sig = { "x-hub-signature-256": `sha256=${await hmacHex(secret, BODY)}` };
-    const p: WrkResult[] = [], v: WrkResult[] = [], b: WrkResult[] = [];
-    const ratios: number[] = [];
+    const p: WrkResult[] = [], v: WrkResult[] = [], b: WrkResult[] = [], f: WrkResult[] = [];
+    const ratios: number[] = [], floorRatios: number[] = [], toFloor: number[] = [];
     // The order flips every round: the database grows with each run, so whichever ran
     // second would otherwise always see the larger tables.
     for (let i = 0; i < ROUNDS * 2; i++) {
       if (i % 2 === 0) {
         b.push(await wrk(bareUrl));
+        f.push(await wrk(floorUrl));
         p.push(await wrk(`${router.url}${plain.endpoint}`));
         v.push(await wrk(`${router.url}${signed.endpoint}`, sig));
       } else {
         v.push(await wrk(`${router.url}${signed.endpoint}`, sig));
         p.push(await wrk(`${router.url}${plain.endpoint}`));
+        f.push(await wrk(floorUrl));
         b.push(await wrk(bareUrl));
       }
       ratios.push(p[i].rps / b[i].rps);
+      floorRatios.push(f[i].rps / b[i].rps);
+      toFloor.push(p[i].rps / f[i].rps);
     }
     if (v.some((r) => r.non2xx > 0)) throw new Error("verified requests were refused");
     return {
       plain: median(p),
       verified: median(v),
       bare: median(b),
+      floor: median(f),
       ratio: middle(ratios, (r) => r),
+      floorRatio: middle(floorRatios, (r) => r),
+      ratioToFloor: middle(toFloor, (r) => r),
     };
   } finally {
     await router.kill("SIGTERM");
@@ -264,7 +296,17 @@ export function goalTable(results: Record<string, unknown>): GoalRow[] {
     met: share === null ? null : share >= goal,
     ...(note ? { note } : {}),
   });
-  const ing = results.ingest as (WrkResult & { ratio_to_bare: number }) | undefined;
+  const ing = results.ingest as
+    | (WrkResult & { ratio_to_bare: number; ratio_to_floor: number })
+    | undefined;
+  const floor = results.floor as (WrkResult & { ratio_to_bare: number }) | undefined;
+  /** The floor beside a row: the goal may lie above what a durable write allows here. */
+  const vsFloor = (share: number) =>
+    floor
+      ? `${Math.round(share * 100)}% of the journal floor, itself ${
+        Math.round(floor.ratio_to_bare * 100)
+      }% of bare`
+      : undefined;
   const e2e = results.e2e as
     | (WrkResult & { ratio_to_bare: number; delivered_per_s: number })
     | undefined;
@@ -276,6 +318,7 @@ export function goalTable(results: Record<string, unknown>): GoalRow[] {
         0.5,
         ing.ratio_to_bare,
         `${n(ing.rps)} req/s`,
+        vsFloor(ing.ratio_to_floor),
       )
       : row("durable ingest, route without destinations", "bare Deno.serve", 0.5, null, "not run"),
     e2e
@@ -285,6 +328,7 @@ export function goalTable(results: Record<string, unknown>): GoalRow[] {
         0.3,
         e2e.ratio_to_bare,
         `${n(e2e.rps)} req/s, delivered ${n(e2e.delivered_per_s)}/s`,
+        vsFloor(floor ? e2e.rps / floor.rps : 0),
       )
       : row("ingest while delivering to an HTTP sink", "bare Deno.serve", 0.3, null, "not run"),
   ];
@@ -328,7 +372,10 @@ function printGoals(rows: GoalRow[]) {
     })`,
   );
   console.log(line(head));
-  for (const c of cells) console.log(line(c));
+  cells.forEach((c, i) => {
+    console.log(line(c));
+    if (rows[i].note) console.log(`  (${rows[i].note})`);
+  });
 }
 
 if (import.meta.main && Deno.args.includes("--edge")) {
@@ -353,27 +400,40 @@ if (import.meta.main && Deno.args.includes("--edge")) {
     cpus: navigator.hardwareConcurrency,
   };
   const want = (k: string) => !only || only.includes(k);
-  const bareServer = await startBare();
-  const pair = want("ingest") || want("verified") ? await ingestPair(bareServer.url) : null;
-  // With ingest run, bare is the median of the runs alternating with it; else one run.
+  const bareServer = await startReference("bare");
+  const floorServer = await startReference("floor");
+  const pair = want("ingest") || want("verified")
+    ? await ingestPair(bareServer.url, floorServer.url)
+    : null;
+  // With ingest run, bare and floor are the medians of the runs alternating with it; else one.
   const b = pair ? pair.bare : await wrk(bareServer.url);
+  const fl = pair ? pair.floor : await wrk(floorServer.url);
   await bareServer.stop();
+  await floorServer.stop();
   results.bare = b;
+  results.floor = { ...fl, ratio_to_bare: pair ? pair.floorRatio : fl.rps / b.rps };
   console.log(
     `bare Deno.serve      ${b.rps.toFixed(0)} req/s  p50 ${b.p50ms.toFixed(2)} ms  p99 ${
       b.p99ms.toFixed(2)
     } ms${pair ? ` (median of ${ROUNDS * 2}, alternating with ingest)` : ""}`,
   );
+  const floorRatio = (results.floor as { ratio_to_bare: number }).ratio_to_bare;
+  console.log(
+    `journal floor        ${fl.rps.toFixed(0)} req/s  p50 ${fl.p50ms.toFixed(2)} ms  p99 ${
+      fl.p99ms.toFixed(2)
+    } ms  ratio ${(floorRatio * 100).toFixed(1)}% of bare (Deno.serve + fdatasync'd append)`,
+  );
   if (pair) {
     for (const [kind, r] of [["ingest", pair.plain], ["verified", pair.verified]] as const) {
       const ratio = kind === "ingest" ? pair.ratio : r.rps / b.rps;
-      results[kind] = { ...r, ratio_to_bare: ratio };
+      const ratioToFloor = kind === "ingest" ? pair.ratioToFloor : r.rps / fl.rps;
+      results[kind] = { ...r, ratio_to_bare: ratio, ratio_to_floor: ratioToFloor };
       console.log(
         `${kind.padEnd(20)} ${r.rps.toFixed(0)} req/s  p50 ${r.p50ms.toFixed(2)} ms  p99 ${
           r.p99ms.toFixed(2)
-        } ms  ratio ${(ratio * 100).toFixed(1)}% of bare (median of ${ROUNDS * 2}${
-          kind === "ingest" ? " rounds' ratios" : ""
-        })`,
+        } ms  ratio ${(ratio * 100).toFixed(1)}% of bare, ${
+          (ratioToFloor * 100).toFixed(1)
+        }% of the floor (median of ${ROUNDS * 2}${kind === "ingest" ? " rounds' ratios" : ""})`,
       );
     }
   }
