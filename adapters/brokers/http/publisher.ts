@@ -1,5 +1,6 @@
 /**
- * Publisher of type `http`: one request per message, through the runtime's guarded fetch.
+ * Publisher of type `http`: one request per message, over a keep-alive undici pool whose every
+ * connection is dialled through the address guard (adapters/net/dispatcher.ts).
  *
  * Each request carries the message's headers (minus hop-by-hop ones), then the configured
  * headers, then the Standard Webhooks headers: `webhook-id` (the stable delivery id, so
@@ -15,6 +16,9 @@ import type {
   PublishResult,
 } from "../../../core/ports.ts";
 import { isForbiddenAddressError } from "../../../core/net/forbidden_address_error.ts";
+import { STATUS_CODES } from "node:http";
+import type { Dispatcher } from "undici";
+import { guardedDispatcher } from "../../net/dispatcher.ts";
 import { errorMessage, failure } from "../errors.ts";
 import {
   type HttpConfig,
@@ -33,10 +37,25 @@ const HOP_BY_HOP = new Set([
 ]);
 const EXCERPT_CHARS = 200;
 
+/** A header name as RFC 9110 allows it (a token). */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** A field value without CR, LF, NUL or characters beyond one byte (fetch's rule). */
+const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
 class HttpPublisher implements Publisher {
   #key: Promise<CryptoKey> | null = null;
+  /** Opened on first use, again after a close (a publisher may be reconnected). */
+  #http: Dispatcher | null = null;
+  readonly #origin: string;
+  readonly #path: string;
+  /** Requests under way, aborted together when a batch's signal fires. */
+  readonly #inFlight = new Set<AbortController>();
 
-  constructor(readonly config: HttpConfig, readonly ctx: PublisherContext) {}
+  constructor(readonly config: HttpConfig, readonly ctx: PublisherContext) {
+    const url = new URL(config.url);
+    this.#origin = url.origin;
+    this.#path = url.pathname + url.search;
+  }
 
   #signingKey(): Promise<CryptoKey> | null {
     if (!this.config.secret) return null;
@@ -45,7 +64,8 @@ class HttpPublisher implements Publisher {
   }
 
   async connect(_signal: AbortSignal): Promise<void> {
-    // Nothing to open: fetch pools connections. Importing the key early surfaces a bad secret.
+    // Nothing to open: the pool connects on demand. Importing the key early surfaces a bad
+    // secret.
     await this.#signingKey();
   }
 
@@ -62,95 +82,117 @@ class HttpPublisher implements Publisher {
         }
       }
     };
-    const workers = Math.min(this.config.concurrency, batch.length);
-    await Promise.all(Array.from({ length: workers }, worker));
+    // One listener per batch, not one linked signal per request (AbortSignal.any is costly).
+    const abortAll = () => {
+      for (const c of this.#inFlight) c.abort(signal.reason);
+    };
+    signal.addEventListener("abort", abortAll, { once: true });
+    try {
+      const workers = Math.min(this.config.concurrency, batch.length);
+      await Promise.all(Array.from({ length: workers }, worker));
+    } finally {
+      signal.removeEventListener("abort", abortAll);
+    }
     return out;
   }
 
-  async #headers(m: Outgoing): Promise<Headers> {
-    const h = new Headers();
-    const dropped = new Set(HOP_BY_HOP);
-    for (const token of (m.headers["connection"] ?? "").split(",")) {
-      dropped.add(token.trim().toLowerCase());
+  /** The request's headers, lower-cased: the message's own that HTTP allows (hop-by-hop ones
+   * and invalid ones left out), the configured ones, then Standard Webhooks'. */
+  async #headers(m: Outgoing): Promise<Record<string, string>> {
+    const h: Record<string, string> = {};
+    const connection = m.headers["connection"] ?? m.headers["Connection"];
+    const dropped = connection
+      ? new Set(connection.split(",").map((t) => t.trim().toLowerCase()))
+      : null;
+    for (const k in m.headers) {
+      const name = k.toLowerCase();
+      if (HOP_BY_HOP.has(name) || dropped?.has(name) || !TOKEN.test(k)) continue;
+      const v = m.headers[k].trim();
+      if (FIELD_VALUE.test(v)) h[name] = v;
     }
-    for (const [k, v] of Object.entries(m.headers)) {
-      if (!dropped.has(k.toLowerCase())) {
-        try {
-          h.set(k, v);
-        } catch {
-          // a header the event carried that fetch refuses: leave it out
-        }
-      }
-    }
-    if (!h.has("content-type")) h.set("content-type", "application/octet-stream");
-    if (!h.has("user-agent")) h.set("user-agent", "event-router");
-    for (const [k, v] of Object.entries(this.config.headers)) h.set(k, v);
+    h["content-type"] ??= "application/octet-stream";
+    h["user-agent"] ??= "event-router";
+    for (const k in this.config.headers) h[k.toLowerCase()] = this.config.headers[k];
     const ts = Math.floor(Date.now() / 1000);
-    h.set("webhook-id", m.id);
-    h.set("webhook-timestamp", String(ts));
+    h["webhook-id"] = m.id;
+    h["webhook-timestamp"] = String(ts);
     const key = this.#signingKey();
-    if (key) h.set("webhook-signature", await signWebhook(await key, m.id, ts, m.body));
+    if (key) h["webhook-signature"] = await signWebhook(await key, m.id, ts, m.body);
     return h;
   }
 
   async #send(m: Outgoing, signal: AbortSignal): Promise<PublishResult> {
     if (signal.aborted) return failure("http: aborted before sending", false);
     const headers = await this.#headers(m);
-    const timeout = new AbortController();
     const ms = this.config.timeout_ms;
-    const timer = setTimeout(
-      () => timeout.abort(new DOMException(`timed out after ${ms} ms`, "TimeoutError")),
-      ms,
-    );
-    const both = AbortSignal.any([signal, timeout.signal]);
+    const call = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      call.abort(new DOMException(`timed out after ${ms} ms`, "TimeoutError"));
+    }, ms);
+    this.#inFlight.add(call);
     try {
-      const res = await this.ctx.fetch(this.config.url, {
-        method: this.config.method,
+      // No connection limit: several dispatch loops may publish batches to one destination at
+      // once, each with up to `concurrency` requests, as they did through fetch.
+      this.#http ??= guardedDispatcher(this.ctx);
+      const res = await this.#http.request({
+        origin: this.#origin,
+        path: this.#path,
+        method: this.config.method as Dispatcher.HttpMethod,
         headers,
-        body: m.body as Uint8Array<ArrayBuffer>,
-        signal: both,
+        body: m.body,
+        signal: call.signal,
+        // The call's own timer covers the whole call; undici's defaults would cut it at 300 s.
+        headersTimeout: 0,
+        bodyTimeout: 0,
       });
-      if (res.status >= 200 && res.status < 300) {
-        await res.body?.cancel().catch(() => {});
+      if (res.statusCode >= 200 && res.statusCode < 300) {
+        await res.body.dump().catch(() => {});
         return { ok: true };
       }
-      const excerpt = await readExcerpt(res);
-      const error = `http: ${res.status} ${res.statusText}`.trimEnd() +
+      const excerpt = await readExcerpt(res.body);
+      const error = `http: ${res.statusCode} ${STATUS_CODES[res.statusCode] ?? ""}`.trimEnd() +
         (excerpt ? `: ${excerpt}` : "");
-      const retriable = res.status === 408 || res.status === 429 || res.status >= 500;
+      const retriable = res.statusCode === 408 || res.statusCode === 429 || res.statusCode >= 500;
       if (!retriable) return failure(error, true);
-      return failure(error, false, retryAfterMs(res.headers.get("retry-after")));
+      const retryAfter = res.headers["retry-after"];
+      return failure(
+        error,
+        false,
+        retryAfterMs(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter ?? null),
+      );
     } catch (e) {
       if (isForbiddenAddressError(e)) return failure(`http: ${errorMessage(e)}`, true);
-      if (timeout.signal.aborted) return failure(`http: timed out after ${ms} ms`, false);
+      if (timedOut) return failure(`http: timed out after ${ms} ms`, false);
       if (signal.aborted) return failure("http: aborted", false);
       return failure(`http: ${describeNetworkError(e)}`, false);
     } finally {
       clearTimeout(timer);
+      this.#inFlight.delete(call);
     }
   }
 
-  close(): Promise<void> {
-    return Promise.resolve();
+  async close(): Promise<void> {
+    const http = this.#http;
+    this.#http = null;
+    await http?.destroy();
   }
 }
 
 /** The first characters of a response body, whitespace collapsed; "" when unreadable. */
-async function readExcerpt(res: Response): Promise<string> {
-  if (!res.body) return "";
-  const reader = res.body.getReader();
+async function readExcerpt(body: Dispatcher.ResponseData["body"]): Promise<string> {
   const dec = new TextDecoder();
   let text = "";
   try {
-    while (text.length < EXCERPT_CHARS * 4) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      text += dec.decode(value, { stream: true });
+    for await (const chunk of body) {
+      text += dec.decode(chunk, { stream: true });
+      if (text.length >= EXCERPT_CHARS * 4) break;
     }
   } catch {
     // the excerpt is best effort
   } finally {
-    reader.cancel().catch(() => {});
+    body.destroy();
   }
   const flat = text.replace(/\s+/g, " ").trim();
   return flat.length > EXCERPT_CHARS ? `${flat.slice(0, EXCERPT_CHARS)}...` : flat;
@@ -165,7 +207,7 @@ export function retryAfterMs(value: string | null, now = Date.now()): number | u
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
-/** A fetch failure with its cause (Deno puts the useful part there). */
+/** A network failure with its cause, where there is one. */
 function describeNetworkError(e: unknown): string {
   const cause = (e as { cause?: unknown } | null)?.cause;
   const msg = errorMessage(e);
