@@ -16,16 +16,12 @@ import type { Outbound } from "../../core/ports.ts";
 export interface GuardedDispatcherOptions {
   /** Connections per origin at most (default: as many as requests under way, as fetch). */
   connections?: number;
-  /** Redirects followed, each dialled through the guard (default 5). */
-  maxRedirects?: number;
-  /** Connect (and TLS handshake) timeout in ms (default 10000). */
-  connectTimeoutMs?: number;
   /** Trusted root certificates (PEM) in place of the system's (node:tls `ca`); tests only. */
   ca?: string[];
 }
 
-/** A keep-alive pool per origin, every socket dialled through `outbound`. Close it with
- * `close()` (waits for requests under way) or `destroy()`. */
+/** A keep-alive pool per origin, every socket dialled through `outbound`, with a 10 s connect
+ * timeout and at most 5 redirects. Close it with `close()` (waits for requests under way) or `destroy()`. */
 export function guardedDispatcher(
   outbound: Pick<Outbound, "lookup" | "refuseLiteral">,
   opts: GuardedDispatcherOptions = {},
@@ -41,7 +37,7 @@ export function guardedDispatcher(
     let c = connectors.get(port);
     if (!c) {
       c = buildConnector({
-        timeout: opts.connectTimeoutMs ?? 10_000,
+        timeout: 10_000,
         lookup: outbound.lookup(port) as never,
         ...(opts.ca?.length ? { ca: opts.ca } : {}),
       });
@@ -50,5 +46,5 @@ export function guardedDispatcher(
     return c(o, callback);
   };
   const agent = new Agent({ connections: opts.connections ?? null, connect });
-  return agent.compose(interceptors.redirect({ maxRedirections: opts.maxRedirects ?? 5 }));
+  return agent.compose(interceptors.redirect({ maxRedirections: 5 }));
 }

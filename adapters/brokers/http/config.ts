@@ -3,7 +3,8 @@ import { z } from "zod";
 import { decodeBase64 } from "../../../core/crypto/encoding.ts";
 import { parseConfigWith } from "../errors.ts";
 
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** A header name as RFC 9110 allows it (a token). */
+export const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /** Headers the publisher sets itself (or the HTTP stack does); config may not override them. */
 export const RESERVED_HEADERS = new Set([

@@ -26,6 +26,7 @@ import {
   parseHttpConfig,
   RESERVED_HEADERS,
   secretKeyBytes,
+  TOKEN,
 } from "./config.ts";
 import { importSigningKey, signWebhook } from "../../../core/verify/standard_webhooks_sign.ts";
 
@@ -37,8 +38,6 @@ const HOP_BY_HOP = new Set([
 ]);
 const EXCERPT_CHARS = 200;
 
-/** A header name as RFC 9110 allows it (a token). */
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** A field value without CR, LF, NUL or characters beyond one byte (fetch's rule). */
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
