@@ -14,6 +14,11 @@
  *           back to pending at once and timed until delivered again (dispatcher + adapter
  *           alone, no ingest competing), with the time the dispatcher spent inside publish()
  *           (its publish_batch_seconds histogram) against the rest (claim, settle, loop).
+ *   floor   the ceiling of any durable webhook -> broker path here: the journal floor
+ *           (tests/bench/journal_floor_server.ts: Deno.serve + fdatasync'd append, nothing
+ *           else) in this process, each accepted body then published by the raw client, in
+ *           batches of up to its batch size. No routing, store, lease or settle. Driven by the
+ *           same wrk run as the router's, timed the same way (first request -> last confirm).
  * Prints a table; returns the numbers for run.ts's JSON (`deno task bench --brokers`), or writes
  * bench/results/brokers-<time>.json when run on its own:
  *   deno run -A tests/bench/brokers.ts [--seconds=5] [--connections=64] [--brokers=redis,kafka]
@@ -37,7 +42,8 @@ import {
 } from "@aws-sdk/client-sns";
 import { PubSub } from "@google-cloud/pubsub";
 import { peer } from "../helpers/peers.ts";
-import { apiClient, bootstrapAdmin, startRouter } from "../helpers/router_process.ts";
+import { apiClient, bootstrapAdmin, freePort, startRouter } from "../helpers/router_process.ts";
+import { startJournalFloor } from "./journal_floor_server.ts";
 
 /** The dispatcher's claim size (core/delivery/dispatcher.ts `batchSize`): one raw batch. */
 const RAW_BATCH = 500;
@@ -108,6 +114,17 @@ export interface BacklogResult {
   timed_out: boolean;
 }
 
+/** The journal floor with the raw client publishing what it accepted (see the header). */
+export interface FloorResult {
+  wrk_rps: number;
+  accepted: number;
+  delivered: number;
+  /** First request -> the last accepted body confirmed by the broker. */
+  total_s: number;
+  delivered_per_s: number;
+  timed_out: boolean;
+}
+
 export interface BrokerResult {
   broker: BrokerName;
   /** The router's DISPATCH_CONCURRENCY as given, or "default". */
@@ -118,6 +135,9 @@ export interface BrokerResult {
   ratio?: number;
   /** router.backlog.per_s / raw.msgs_per_s (the dispatch path alone, no ingest) */
   backlog_ratio?: number;
+  floor?: FloorResult;
+  /** floor.delivered_per_s / raw.msgs_per_s: what the goal's ratio can reach here at most */
+  floor_ratio?: number;
   error?: string;
 }
 
@@ -723,6 +743,71 @@ async function routerRun(
 }
 
 /**
+ * The journal floor in this process, its accepted bodies published by `client` as they become
+ * durable: up to `client.batch` per send, `client.inFlight` sends at once (the raw run's
+ * shape). Timed like the router's run, from the first request to the last confirm.
+ */
+async function floorRun(
+  client: RawClient,
+  seconds: number,
+  connections: number,
+  maxRequests: number,
+  drainTimeoutMs: number,
+): Promise<FloorResult> {
+  const dir = await Deno.makeTempDir({ prefix: "bench-floor-" });
+  let queued = 0, accepted = 0, delivered = 0, lastConfirm = 0;
+  let idle: (() => void)[] = [];
+  const floor = await startJournalFloor({
+    port: freePort(),
+    dir,
+    onAccepted() {
+      accepted++;
+      queued++;
+      for (const wake of idle) wake();
+      idle = [];
+    },
+  });
+  let stop = false;
+  const publishers = Array.from({ length: client.inFlight }, async () => {
+    for (;;) {
+      if (queued === 0) {
+        if (stop) return;
+        await new Promise<void>((r) => idle.push(r));
+        continue;
+      }
+      const n = Math.min(queued, client.batch);
+      queued -= n;
+      await client.send(n);
+      delivered += n;
+      lastConfirm = performance.now();
+    }
+  });
+  try {
+    await client.send(Math.min(10, client.batch)); // connected before the clock starts
+    const t0 = performance.now();
+    const w = await wrk(floor.url, seconds, connections, maxRequests);
+    const deadline = performance.now() + drainTimeoutMs;
+    while (delivered < accepted && performance.now() < deadline) await sleep(20);
+    const timedOut = delivered < accepted;
+    const total = ((timedOut ? performance.now() : lastConfirm) - t0) / 1000;
+    return {
+      wrk_rps: Math.round(w.rps),
+      accepted,
+      delivered,
+      total_s: round(total, 2),
+      delivered_per_s: Math.round(delivered / total),
+      timed_out: timedOut,
+    };
+  } finally {
+    stop = true;
+    for (const wake of idle) wake();
+    await floor.close();
+    await Promise.allSettled(publishers);
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
+/**
  * Sets every delivered delivery of the destination back to pending at once (the UPDATE
  * `retryDead` makes for dead letters; the router keeps running) and times the dispatcher until
  * all are delivered again: claim -> publish -> settle with a full queue and no ingest
@@ -816,6 +901,9 @@ export async function runBrokerBench(args: string[] = Deno.args): Promise<Broker
       const client = await c.raw(target);
       try {
         r.raw = await rawRun(client, seconds);
+        await target.reset?.();
+        r.floor = await floorRun(client, seconds, connections, r.raw.messages, drainTimeoutMs);
+        r.floor_ratio = round(r.floor.delivered_per_s / r.raw.msgs_per_s, 3);
       } finally {
         await client.close();
       }
@@ -852,7 +940,13 @@ function line(r: BrokerResult): string {
   if (r.error) return `${r.broker}: ${r.error}`;
   const x = r.router!;
   const b = x.backlog;
-  return `${r.broker}: raw ${r.raw!.messages} msgs in ${r.raw!.seconds} s | e2e: ` +
+  const f = r.floor;
+  return `${r.broker}: raw ${r.raw!.messages} msgs in ${r.raw!.seconds} s | floor: ` +
+    (f
+      ? `${f.delivered} of ${f.accepted} confirmed in ${f.total_s} s (wrk ${f.wrk_rps} req/s)` +
+        (f.timed_out ? " (DRAIN TIMED OUT)" : "")
+      : "not run") +
+    ` | e2e: ` +
     `${x.accepted} accepted (wrk ${x.wrk_rps} req/s, non-2xx ${x.non2xx}), ${x.delivered} ` +
     `delivered, ${x.dead} dead in ${x.total_s} s${x.timed_out ? " (DRAIN TIMED OUT)" : ""}, ` +
     `ingest ${x.ingest_s} s, ${x.publish_batches} batches (mean ` +
@@ -869,6 +963,8 @@ export function table(results: BrokerResult[]): string {
   const cols = [
     "broker",
     "raw msg/s",
+    "floor e2e msg/s",
+    "floor ratio",
     "router e2e msg/s",
     "ratio",
     "ingest req/s",
@@ -885,6 +981,8 @@ export function table(results: BrokerResult[]): string {
     return [
       r.broker,
       String(r.raw.msgs_per_s),
+      r.floor ? String(r.floor.delivered_per_s) + (r.floor.timed_out ? "*" : "") : "-",
+      pct(r.floor_ratio),
       String(x.delivered_per_s) + (x.timed_out ? "*" : ""),
       pct(r.ratio),
       String(x.accepted_per_s),

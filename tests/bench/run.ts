@@ -7,6 +7,8 @@
  *   ingest    the router's durable ingest (committed before 202), route with no destination
  *   verified  the same with GitHub-style HMAC verification on the route
  *   e2e       ingest with an HTTP destination: requests/s at the door plus delivered/s at a sink
+ *   e2e floor the journal floor POSTing each durable body to a sink over undici: the least any
+ *             durable webhook -> HTTP path costs here (the e2e goal row's ceiling)
  *   front     ingest through the node's head-guarding TCP front (the default) against the same
  *             node with HEADER_TIMEOUT_MS=0 (Deno.serve alone), alternating runs
  * Prints a table and writes JSON to bench/results/. `--quick` runs 3 s per scenario (CI smoke).
@@ -90,6 +92,7 @@ export async function wrk(url: string, headers: Record<string, string> = {}): Pr
  * with the router's. */
 async function startReference(
   kind: "bare" | "floor",
+  forward?: string,
 ): Promise<{ url: string; stop(): Promise<void> }> {
   const port = freePort();
   const dir = kind === "floor" ? await Deno.makeTempDir({ prefix: "bench-floor-" }) : null;
@@ -101,9 +104,11 @@ async function startReference(
         "--allow-net",
         `--allow-read=${dir}`,
         `--allow-write=${dir}`,
+        ...(forward ? ["--allow-env"] : []), // undici reads a few settings
         `${ROOT}tests/bench/journal_floor_server.ts`,
         String(port),
         dir!,
+        ...(forward ? [`--forward=${forward}`] : []),
       ],
     stdout: "null",
     stderr: "inherit",
@@ -161,6 +166,28 @@ async function endToEnd(): Promise<WrkResult & { delivered_per_s: number; draine
     await router.kill("SIGTERM");
     await sink.stop();
     await Deno.remove(router.dir, { recursive: true }).catch(() => {});
+  }
+}
+
+/**
+ * The HTTP-sink row's floor: the journal floor POSTing each durable body to a sink over undici
+ * (16 at a time), timed like `endToEnd`: what any durable webhook -> HTTP path reaches here.
+ */
+async function floorEndToEnd(): Promise<WrkResult & { delivered_per_s: number }> {
+  const sink = await startSink();
+  const floor = await startReference("floor", `${sink.url}/in`);
+  try {
+    const t0 = performance.now();
+    const r = await wrk(floor.url);
+    const accepted = r.requests - r.non2xx;
+    const deadline = Date.now() + 120_000;
+    while (sink.total() < accepted && Date.now() < deadline) {
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    return { ...r, delivered_per_s: sink.total() / ((performance.now() - t0) / 1000) };
+  } finally {
+    await floor.stop();
+    await sink.stop();
   }
 }
 
@@ -310,6 +337,7 @@ export function goalTable(results: Record<string, unknown>): GoalRow[] {
   const e2e = results.e2e as
     | (WrkResult & { ratio_to_bare: number; delivered_per_s: number })
     | undefined;
+  const e2eFloor = results.e2e_floor as (WrkResult & { ratio_to_bare: number }) | undefined;
   const rows: GoalRow[] = [
     ing
       ? row(
@@ -328,7 +356,11 @@ export function goalTable(results: Record<string, unknown>): GoalRow[] {
         0.3,
         e2e.ratio_to_bare,
         `${n(e2e.rps)} req/s, delivered ${n(e2e.delivered_per_s)}/s`,
-        vsFloor(floor ? e2e.rps / floor.rps : 0),
+        e2eFloor
+          ? `the journal floor forwarding each body over undici: ${
+            Math.round(e2eFloor.ratio_to_bare * 100)
+          }% of bare; the router ${Math.round((e2e.rps / e2eFloor.rps) * 100)}% of that`
+          : vsFloor(floor ? e2e.rps / floor.rps : 0),
       )
       : row("ingest while delivering to an HTTP sink", "bare Deno.serve", 0.3, null, "not run"),
   ];
@@ -347,6 +379,9 @@ export function goalTable(results: Record<string, unknown>): GoalRow[] {
           g.goal,
           b.ratio,
           `${n(b.router?.delivered_per_s ?? 0)} msg/s vs raw ${n(b.raw?.msgs_per_s ?? 0)}/s`,
+          b.floor_ratio === undefined ? undefined : `the journal floor publishing with the raw ` +
+            `client: ${Math.round(b.floor_ratio * 100)}% of raw; the router ` +
+            `${Math.round((b.ratio / b.floor_ratio) * 100)}% of that`,
         ),
       );
     }
@@ -445,7 +480,14 @@ if (import.meta.main && Deno.args.includes("--edge")) {
   for (const kind of ["e2e"] as const) {
     if (!want(kind)) continue;
     const r = await endToEnd();
+    const f = await floorEndToEnd();
     results[kind] = { ...r, ratio_to_bare: r.rps / b.rps };
+    results.e2e_floor = { ...f, ratio_to_bare: f.rps / b.rps };
+    console.log(
+      `e2e floor            ${f.rps.toFixed(0)} req/s  p99 ${f.p99ms.toFixed(2)} ms  ratio ${
+        (f.rps / b.rps * 100).toFixed(1)
+      }% of bare  delivered ${f.delivered_per_s.toFixed(0)}/s (journal floor + undici POSTs)`,
+    );
     console.log(
       `${kind.padEnd(20)} ${r.rps.toFixed(0)} req/s  p50 ${r.p50ms.toFixed(2)} ms  p99 ${
         r.p99ms.toFixed(2)
