@@ -25,7 +25,10 @@ export const RESERVED_HEADERS = new Set([
 const WHSEC = "whsec_";
 
 export const httpConfigSchema = z.strictObject({
-  /** Where to send: an http:// or https:// URL. */
+  /**
+   * Where to send: an http:// or https:// URL. `user:password@` in it is sent as Basic
+   * authorization (as curl does), and sealed at rest like every URL with a password.
+   */
   url: z.string().refine((u) => {
     try {
       const p = new URL(u).protocol;
@@ -60,7 +63,32 @@ export const httpConfigSchema = z.strictObject({
   timeout_ms: z.number().int().min(1).max(300_000).default(15_000),
   /** Requests of one batch in flight at once. */
   concurrency: z.number().int().min(1).max(64).default(8),
+}).superRefine((c, ctx) => {
+  const hasAuthHeader = Object.keys(c.headers).some((k) => k.toLowerCase() === "authorization");
+  if (hasAuthHeader && urlCredentials(c.url)) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["url"],
+      message: "credentials in the URL and an Authorization header: keep one of them",
+    });
+  }
 });
+
+/** The `Authorization: Basic` value for a URL's `user:password@`, or null when it has none. */
+export function urlCredentials(url: string): string | null {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return null;
+  }
+  if (!u.username && !u.password) return null;
+  const pair = `${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`;
+  const bytes = new TextEncoder().encode(pair);
+  let bin = "";
+  for (const b of bytes) bin += String.fromCharCode(b);
+  return `Basic ${btoa(bin)}`;
+}
 
 export type HttpConfig = z.output<typeof httpConfigSchema>;
 

@@ -5,7 +5,7 @@
  * Each request carries the message's headers (minus hop-by-hop ones), then the configured
  * headers, then the Standard Webhooks headers: `webhook-id` (the stable delivery id, so
  * receivers can drop duplicates), `webhook-timestamp` (seconds) and, with a secret,
- * `webhook-signature`. Verdicts: 2xx delivered; 408, 429, 5xx, network errors and timeouts
+ * `webhook-signature`. A URL's `user:password@` goes as Basic authorization. Verdicts: 2xx delivered; 408, 429, 5xx, network errors and timeouts
  * retriable (Retry-After honoured); other statuses permanent, as is a refused address.
  */
 import type {
@@ -27,6 +27,7 @@ import {
   RESERVED_HEADERS,
   secretKeyBytes,
   TOKEN,
+  urlCredentials,
 } from "./config.ts";
 import { importSigningKey, signWebhook } from "../../../core/verify/standard_webhooks_sign.ts";
 
@@ -47,6 +48,8 @@ class HttpPublisher implements Publisher {
   #http: Dispatcher | null = null;
   readonly #origin: string;
   readonly #path: string;
+  /** `Authorization` from the URL's `user:password@` (undici would drop them silently). */
+  readonly #basic: string | null;
   /** Requests under way, aborted together when a batch's signal fires. */
   readonly #inFlight = new Set<AbortController>();
 
@@ -54,6 +57,7 @@ class HttpPublisher implements Publisher {
     const url = new URL(config.url);
     this.#origin = url.origin;
     this.#path = url.pathname + url.search;
+    this.#basic = urlCredentials(config.url);
   }
 
   #signingKey(): Promise<CryptoKey> | null {
@@ -111,6 +115,7 @@ class HttpPublisher implements Publisher {
     }
     h["content-type"] ??= "application/octet-stream";
     h["user-agent"] ??= "event-router";
+    if (this.#basic) h["authorization"] = this.#basic;
     for (const k in this.config.headers) h[k.toLowerCase()] = this.config.headers[k];
     const ts = Math.floor(Date.now() / 1000);
     h["webhook-id"] = m.id;

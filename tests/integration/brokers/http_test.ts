@@ -188,6 +188,30 @@ Deno.test("http: a non-whsec secret is used as raw UTF-8 key bytes; no secret, n
   }
 });
 
+Deno.test("http: user:password in the URL goes as Basic authorization, not dropped", async () => {
+  const sink = startSink();
+  const gf = allowLoopbackSink();
+  try {
+    const [m] = outgoing(1, "auth");
+    const url = `http://hook%40user:p%C3%A4ss:word@127.0.0.1:${sink.port}/in?x=1`;
+    assert.deepEqual(await publishOnce(url, gf, [m]), [{ ok: true }]);
+    const r = sink.got[0];
+    const [scheme, b64] = r.headers["authorization"].split(" ");
+    assert.equal(scheme, "Basic");
+    assert.equal(
+      dec.decode(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))),
+      "hook@user:päss:word",
+    );
+    assert.equal(r.path, "/in");
+    // Without credentials no Authorization is invented.
+    assert.deepEqual(await publishOnce(`${sink.url}/in`, gf, [m]), [{ ok: true }]);
+    assert.equal(sink.got[1].headers["authorization"], undefined);
+  } finally {
+    await gf.close();
+    await sink.close();
+  }
+});
+
 Deno.test("http: status codes map to delivered, retriable or permanent", async () => {
   let answer: () => Response = () => new Response("ok");
   const sink = startSink(() => answer());
@@ -366,6 +390,10 @@ Deno.test("http: config errors name the field", () => {
     [{ url: "https://example.com", secret: "whsec_!!!" }, /secret: a whsec_ secret must be base64/],
     [{ url: "https://example.com", timeout_ms: 0 }, /timeout_ms: /],
     [{ url: "https://example.com", extra: 1 }, /extra/],
+    [
+      { url: "https://u:p@example.com", headers: { Authorization: "Bearer t" } },
+      /url: credentials in the URL and an Authorization header/,
+    ],
   ];
   for (const [input, re] of bad) {
     assert.throws(() => httpPublisherFactory.parseConfig(input), re, JSON.stringify(input));
