@@ -27,7 +27,8 @@ const WHSEC = "whsec_";
 export const httpConfigSchema = z.strictObject({
   /**
    * Where to send: an http:// or https:// URL. `user:password@` in it is sent as Basic
-   * authorization (as curl does), and sealed at rest like every URL with a password.
+   * authorization (as curl does; a configured Authorization header wins, as curl's -H does),
+   * and sealed at rest like every URL with a password.
    */
   url: z.string().refine((u) => {
     try {
@@ -63,15 +64,6 @@ export const httpConfigSchema = z.strictObject({
   timeout_ms: z.number().int().min(1).max(300_000).default(15_000),
   /** Requests of one batch in flight at once. */
   concurrency: z.number().int().min(1).max(64).default(8),
-}).superRefine((c, ctx) => {
-  const hasAuthHeader = Object.keys(c.headers).some((k) => k.toLowerCase() === "authorization");
-  if (hasAuthHeader && urlCredentials(c.url)) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["url"],
-      message: "credentials in the URL and an Authorization header: keep one of them",
-    });
-  }
 });
 
 /** The `Authorization: Basic` value for a URL's `user:password@`, or null when it has none. */
