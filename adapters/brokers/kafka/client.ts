@@ -4,6 +4,7 @@
  * every broker socket, kafkajs logs into our Logger), the check of the seed brokers, and the
  * error classification and description.
  */
+import "./request_queue_fix.ts";
 import { Kafka, logLevel } from "kafkajs";
 import type { LogEntry } from "kafkajs";
 import { z } from "zod";

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { openOutbound } from "../../../runtimes/deno/outbound.ts";
 import { Kafka, logLevel } from "kafkajs";
+import RequestQueue from "kafkajs/src/network/requestQueue/index.js";
 import { outgoing, publisherSuite, type ReadBack } from "../../conformance/publisher_suite.ts";
 import { mustPeer, needs } from "../../helpers/peers.ts";
 import { privateInstance } from "../../helpers/broker_instances.ts";
@@ -284,4 +285,41 @@ Deno.test({
         guarded,
       )
     ),
+});
+
+Deno.test({
+  name: "kafka: an idle connected publisher does not spin a 1 ms timer loop (kafkajs#1704)",
+  ignore: gate.ignore,
+  ...loose,
+  async fn() {
+    const topic = uniq();
+    await createTopic(topic);
+    const p = make({ brokers: brokers(), topic });
+    const proto = (RequestQueue as unknown as { prototype: Record<string, () => void> }).prototype;
+    const check = proto.checkPendingRequests;
+    let checks = 0;
+    proto.checkPendingRequests = function (this: unknown) {
+      checks++;
+      return check.call(this);
+    };
+    try {
+      await p.connect(AbortSignal.timeout(10_000));
+      assert.deepEqual(await p.publish(outgoing(1, "before"), AbortSignal.timeout(10_000)), [{
+        ok: true,
+      }]);
+      await new Promise((r) => setTimeout(r, 200));
+      checks = 0;
+      await new Promise((r) => setTimeout(r, 1_000));
+      // Unpatched, each broker connection's queue re-checks every millisecond (~1,000 a second).
+      assert.ok(checks < 20, `${checks} pending-request checks in an idle second`);
+      // Requests still go out after the idle time: a push checks the queue itself.
+      assert.deepEqual(await p.publish(outgoing(2, "after"), AbortSignal.timeout(10_000)), [
+        { ok: true },
+        { ok: true },
+      ]);
+    } finally {
+      proto.checkPendingRequests = check;
+      await p.close();
+    }
+  },
 });
