@@ -4,7 +4,7 @@
  * only when `emulator_host` says so, through the address guard), and the gRPC codes that mean
  * a person must act.
  */
-import { type ClientConfig, PubSub } from "@google-cloud/pubsub";
+import type { ClientConfig, PubSub } from "@google-cloud/pubsub";
 import { z } from "zod";
 import type { Outbound } from "../../../core/ports.ts";
 import { bounded, ConfigError } from "../errors.ts";
@@ -106,6 +106,20 @@ export function requirePubsubCredentials<C extends PubsubConnection>(c: C, what:
 }
 
 /**
+ * The client library, loaded on first use: with gRPC it takes ~330 ms and ~47 MB to load here,
+ * which every start of a node without Pub/Sub would otherwise pay (and a restart after a crash
+ * is time webhooks go unanswered).
+ */
+let library: Promise<typeof import("@google-cloud/pubsub")> | null = null;
+export function pubsubLibrary(): Promise<typeof import("@google-cloud/pubsub")> {
+  library ??= import("@google-cloud/pubsub").catch((e) => {
+    library = null; // a failed load is tried again next time
+    throw e;
+  });
+  return library;
+}
+
+/**
  * The client for a connection: with `emulator_host` that emulator, dialled on the address the
  * guard checked (gRPC resolves names by itself and takes no lookup); else
  * pubsub.googleapis.com, whatever PUBSUB_EMULATOR_HOST says.
@@ -135,6 +149,7 @@ export async function pubsubClient(
       options.credentials = key as ClientConfig["credentials"];
     }
   }
+  const { PubSub } = await pubsubLibrary();
   const pubsub = new PubSub(options);
   if (!c.emulator_host) {
     // The generated gRPC clients start every call with `initialize().catch(e => { throw e })`:

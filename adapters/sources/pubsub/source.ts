@@ -19,13 +19,14 @@
  * - Status: no lag (Pub/Sub tells it only through Cloud Monitoring); `outstanding` = messages
  *   received and not yet acknowledged by this node.
  */
-import { type PubSub, v1 } from "@google-cloud/pubsub";
+import type { PubSub, v1 } from "@google-cloud/pubsub";
 import type { Source, SourceContext, SourceEvent, SourceFactory } from "../../../core/ports.ts";
 import { isForbiddenAddressError } from "../../../core/net/forbidden_address_error.ts";
 import { bounded, errorMessage, PublishError } from "../../brokers/errors.ts";
 import {
   classifyPubsub,
   pubsubClient,
+  pubsubLibrary,
   requirePubsubCredentials,
 } from "../../brokers/pubsub/client.ts";
 import { addHeaders } from "../consumer/headers.ts";
@@ -130,7 +131,8 @@ export class PubsubSource implements Source {
       );
     }
     // The PubSub object's options carry the endpoint, emulator channel or credentials.
-    const client: Subscriber = new v1.SubscriberClient(
+    const { v1: gapic } = await pubsubLibrary();
+    const client: Subscriber = new gapic.SubscriberClient(
       pubsub.options as ConstructorParameters<typeof v1.SubscriberClient>[0],
     );
     try {
