@@ -4,9 +4,7 @@
  * every broker socket, kafkajs logs into our Logger), the check of the seed brokers, and the
  * error classification and description.
  */
-import "./request_queue_fix.ts";
-import { Kafka, logLevel } from "kafkajs";
-import type { LogEntry } from "kafkajs";
+import type { Kafka, LogEntry } from "kafkajs";
 import { z } from "zod";
 import type { Logger, Outbound } from "../../../core/ports.ts";
 import { isForbiddenAddressError } from "../../../core/net/forbidden_address_error.ts";
@@ -55,8 +53,22 @@ export interface KafkaClientContext {
   outbound: Pick<Outbound, "lookup" | "refuseLiteral" | "checkHost">;
 }
 
+/**
+ * kafkajs, loaded on first use (~45 ms at every start otherwise), with its request queue's
+ * timer loop fixed (request_queue_fix.ts) before any client exists.
+ */
+let library: Promise<typeof import("kafkajs")> | null = null;
+export function kafkaLibrary(): Promise<typeof import("kafkajs")> {
+  library ??= import("./request_queue_fix.ts").then(() => import("kafkajs")).catch((e) => {
+    library = null; // a failed load is tried again next time
+    throw e;
+  });
+  return library;
+}
+
 /** The kafkajs client for a connection config. */
-export function createKafka(c: KafkaConnection, ctx: KafkaClientContext): Kafka {
+export async function createKafka(c: KafkaConnection, ctx: KafkaClientContext): Promise<Kafka> {
+  const { Kafka, logLevel } = await kafkaLibrary();
   const t = c.timeout_ms;
   return new Kafka({
     clientId: c.client_id,

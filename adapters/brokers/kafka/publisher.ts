@@ -14,7 +14,7 @@
  * - kafkajs logs go to our Logger at warn, and only kafkajs's warnings and errors.
  */
 import { Buffer } from "node:buffer";
-import { type Kafka, Partitioners } from "kafkajs";
+import type { Kafka } from "kafkajs";
 import type { CompressionTypes, Message, Producer } from "kafkajs";
 import type {
   Outgoing,
@@ -26,12 +26,13 @@ import type {
 import { bounded, failure, PublishError, Reconnector } from "../errors.ts";
 import { type KafkaConfig, kafkaConfigSchema, parseKafkaConfig } from "./config.ts";
 import { compileKey, type KeyFn } from "./key.ts";
-import { checkSeeds, classifyKafka, createKafka, describe } from "./client.ts";
+import { checkSeeds, classifyKafka, createKafka, describe, kafkaLibrary } from "./client.ts";
 
 export { classifyKafka };
 
 export class KafkaPublisher implements Publisher {
-  #kafka: Kafka;
+  /** Made at the first connect: kafkajs loads only when a Kafka destination is used. */
+  #kafka: Kafka | null = null;
   #producer: Producer | null = null;
   #opening: Promise<Producer> | null = null;
   #reconnect = new Reconnector("kafka");
@@ -39,7 +40,6 @@ export class KafkaPublisher implements Publisher {
 
   constructor(readonly config: KafkaConfig, readonly ctx: PublisherContext) {
     this.#key = config.key ? compileKey(config.key) : null;
-    this.#kafka = createKafka(config, { log: ctx.log, outbound: ctx });
   }
 
   healthy(): boolean {
@@ -148,7 +148,10 @@ export class KafkaPublisher implements Publisher {
 
   async #open(): Promise<Producer> {
     this.#reconnect.check();
-    await checkSeeds(this.config, { log: this.ctx.log, outbound: this.ctx });
+    const client = { log: this.ctx.log, outbound: this.ctx };
+    await checkSeeds(this.config, client);
+    this.#kafka ??= await createKafka(this.config, client);
+    const { Partitioners } = await kafkaLibrary();
     const producer = this.#kafka.producer({
       idempotent: this.config.idempotent,
       maxInFlightRequests: this.config.idempotent ? 1 : 5,

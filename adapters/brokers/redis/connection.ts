@@ -4,8 +4,7 @@
  * that never queues or reconnects by itself, and the error classification.
  */
 import { isIP } from "node:net";
-import { Redis } from "ioredis";
-import type { RedisOptions } from "ioredis";
+import type { Redis, RedisOptions } from "ioredis";
 import { z } from "zod";
 import type { Logger, Outbound } from "../../../core/ports.ts";
 import { isForbiddenAddressError } from "../../../core/net/forbidden_address_error.ts";
@@ -101,6 +100,8 @@ export async function openRedis(c: RedisConnection, o: OpenRedisOptions): Promis
   const tls = options.tls
     ? { ...(isIP(host) ? {} : { servername: host }), ...options.tls }
     : undefined;
+  // Loaded on first use (~45 ms at start otherwise); the coordinator imports it the same way.
+  const { Redis } = await import("ioredis");
   const client = new Redis({
     ...options,
     host: dial,

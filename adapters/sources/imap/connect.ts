@@ -6,7 +6,7 @@
  * have been revoked or expired early).
  */
 import { isIP } from "node:net";
-import { AuthenticationFailure, ImapFlow } from "imapflow";
+import type { ImapFlow } from "imapflow";
 import type { SourceContext } from "../../../core/ports.ts";
 import type { SourceTokens } from "../oauth2.ts";
 import type { ImapConfig } from "./config.ts";
@@ -65,9 +65,10 @@ async function tryConnect(client: ImapFlow, signal: AbortSignal): Promise<void> 
   }
 }
 
+/** imapflow's AuthenticationFailure, and any error it marks the same way (no `instanceof`:
+ * the library loads only once a mailbox is used). */
 function isAuthFailure(e: unknown): boolean {
-  return e instanceof AuthenticationFailure ||
-    (e as { authenticationFailed?: boolean })?.authenticationFailed === true;
+  return (e as { authenticationFailed?: boolean })?.authenticationFailed === true;
 }
 
 function reason(e: unknown): string {
@@ -88,6 +89,8 @@ export async function openImap(
   const dial = address === cfg.host || isIP(cfg.host)
     ? { host: address }
     : { host: address, servername: cfg.host };
+  // Loaded on first use (~70 ms at every start otherwise).
+  const { ImapFlow } = await import("imapflow");
   for (let attempt = 0;; attempt++) {
     let auth: { pass?: string; accessToken?: string };
     if (tokens) {

@@ -71,7 +71,7 @@ export class KafkaSource implements Source {
   async #session(signal: AbortSignal, up: (s?: Record<string, unknown>) => void): Promise<void> {
     const c = this.config;
     await checkSeeds(c, this.#client);
-    const consumer = createKafka(c, this.#client).consumer({
+    const consumer = (await createKafka(c, this.#client)).consumer({
       groupId: c.group_id,
       sessionTimeout: c.session_timeout_ms,
       heartbeatInterval: Math.min(3_000, Math.floor(c.session_timeout_ms / 3)),
