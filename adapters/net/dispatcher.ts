@@ -21,7 +21,8 @@ export interface GuardedDispatcherOptions {
 }
 
 /** A keep-alive pool per origin, every socket dialled through `outbound`, with a 10 s connect
- * timeout and at most 5 redirects. Close it with `close()` (waits for requests under way) or `destroy()`. */
+ * timeout and at most 5 redirects. Close it with `close()` (waits for requests under way) or
+ * `destroy()`. */
 export function guardedDispatcher(
   outbound: Pick<Outbound, "lookup" | "refuseLiteral">,
   opts: GuardedDispatcherOptions = {},

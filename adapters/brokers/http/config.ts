@@ -1,6 +1,6 @@
 /** Destination config of type `http`: a webhook endpoint signed the Standard Webhooks way. */
 import { z } from "zod";
-import { decodeBase64 } from "../../../core/crypto/encoding.ts";
+import { decodeBase64, encodeBase64 } from "../../../core/crypto/encoding.ts";
 import { parseConfigWith } from "../errors.ts";
 
 /** A header name as RFC 9110 allows it (a token). */
@@ -76,10 +76,7 @@ export function urlCredentials(url: string): string | null {
   }
   if (!u.username && !u.password) return null;
   const pair = `${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`;
-  const bytes = new TextEncoder().encode(pair);
-  let bin = "";
-  for (const b of bytes) bin += String.fromCharCode(b);
-  return `Basic ${btoa(bin)}`;
+  return `Basic ${encodeBase64(new TextEncoder().encode(pair))}`;
 }
 
 export type HttpConfig = z.output<typeof httpConfigSchema>;

@@ -5,8 +5,9 @@
  * Each request carries the message's headers (minus hop-by-hop ones), then the configured
  * headers, then the Standard Webhooks headers: `webhook-id` (the stable delivery id, so
  * receivers can drop duplicates), `webhook-timestamp` (seconds) and, with a secret,
- * `webhook-signature`. A URL's `user:password@` goes as Basic authorization. Verdicts: 2xx delivered; 408, 429, 5xx, network errors and timeouts
- * retriable (Retry-After honoured); other statuses permanent, as is a refused address.
+ * `webhook-signature`. A URL's `user:password@` goes as Basic authorization. Verdicts: 2xx
+ * delivered; 408, 429, 5xx, network errors and timeouts retriable (Retry-After honoured); other
+ * statuses permanent, as is a refused address.
  */
 import type {
   Outgoing,

@@ -54,16 +54,13 @@ export interface KafkaClientContext {
 }
 
 /**
- * kafkajs, loaded on first use (~45 ms at every start otherwise), with its request queue's
- * timer loop fixed (request_queue_fix.ts) before any client exists.
+ * kafkajs, loaded on first use (~45 ms at every start otherwise; the module loader keeps it
+ * after that), with its request queue's timer loop fixed (request_queue_fix.ts) before any
+ * client exists.
  */
-let library: Promise<typeof import("kafkajs")> | null = null;
-export function kafkaLibrary(): Promise<typeof import("kafkajs")> {
-  library ??= import("./request_queue_fix.ts").then(() => import("kafkajs")).catch((e) => {
-    library = null; // a failed load is tried again next time
-    throw e;
-  });
-  return library;
+export async function kafkaLibrary(): Promise<typeof import("kafkajs")> {
+  await import("./request_queue_fix.ts");
+  return await import("kafkajs");
 }
 
 /** The kafkajs client for a connection config. */

@@ -14,7 +14,6 @@ import RequestQueue from "kafkajs/src/network/requestQueue/index.js";
 interface Queue {
   pending: unknown[];
   throttledUntil: number;
-  throttleCheckTimeoutId: unknown;
 }
 
 const proto = (RequestQueue as unknown as { prototype: Record<string, unknown> }).prototype;
@@ -22,10 +21,8 @@ const original = proto.scheduleCheckPendingRequests as (this: Queue) => void;
 if (typeof original !== "function") {
   throw new Error("kafkajs RequestQueue has no scheduleCheckPendingRequests: revisit this fix");
 }
-if (!(original as { fixed?: boolean }).fixed) {
-  const fixed = function (this: Queue) {
-    if (this.pending.length === 0 && this.throttledUntil <= Date.now()) return;
-    original.call(this);
-  };
-  proto.scheduleCheckPendingRequests = Object.assign(fixed, { fixed: true });
-}
+// This module is evaluated once, so the wrapper is applied once.
+proto.scheduleCheckPendingRequests = function (this: Queue) {
+  if (this.pending.length === 0 && this.throttledUntil <= Date.now()) return;
+  original.call(this);
+};

@@ -106,18 +106,11 @@ export function requirePubsubCredentials<C extends PubsubConnection>(c: C, what:
 }
 
 /**
- * The client library, loaded on first use: with gRPC it takes ~330 ms and ~47 MB to load here,
- * which every start of a node without Pub/Sub would otherwise pay (and a restart after a crash
- * is time webhooks go unanswered).
+ * The client library, loaded on first use (the module loader keeps it after that): with gRPC it
+ * takes ~330 ms and ~47 MB to load here, which every start of a node without Pub/Sub would
+ * otherwise pay (and a restart after a crash is time webhooks go unanswered).
  */
-let library: Promise<typeof import("@google-cloud/pubsub")> | null = null;
-export function pubsubLibrary(): Promise<typeof import("@google-cloud/pubsub")> {
-  library ??= import("@google-cloud/pubsub").catch((e) => {
-    library = null; // a failed load is tried again next time
-    throw e;
-  });
-  return library;
-}
+export const pubsubLibrary = () => import("@google-cloud/pubsub");
 
 /**
  * The client for a connection: with `emulator_host` that emulator, dialled on the address the
